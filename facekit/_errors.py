@@ -3,6 +3,7 @@
 ::
 
     FaceKitError
+    ├── ConfigurationError (also ValueError) no key pair or base URL to build a client
     ├── ValidationError (also ValueError)   refused before any I/O: SDK100-107, SDK109
     ├── TransportError                      no usable answer came back
     │   ├── RequestTimeoutError             SDK108: connect or read timed out
@@ -34,6 +35,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadImageError",
+    "ConfigurationError",
     "ConflictError",
     "FaceKitError",
     "FieldProblem",
@@ -54,6 +56,10 @@ __all__ = [
 
 class FaceKitError(Exception):
     """The root of every error facekit raises."""
+
+
+class ConfigurationError(FaceKitError, ValueError):
+    """The client cannot be built from the arguments and environment given."""
 
 
 class FieldProblem:

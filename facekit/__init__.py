@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from face_v2_client.models import (  # type: ignore[import-untyped, unused-ignore]
+from face_v2_client.models import (
     DetectResult,
     GroupListResult,
     GroupUsersResult,

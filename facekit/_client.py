@@ -31,7 +31,7 @@ from typing import Any, Generic, Literal, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx
-from face_v2_client.models import (  # type: ignore[import-untyped, unused-ignore]
+from face_v2_client.models import (
     DetectResult,
     GroupListResult,
     GroupUsersResult,

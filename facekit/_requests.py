@@ -31,19 +31,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
-from face_v2_client.api.detect import detect as _detect  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import add_group_user as _add_group_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import add_user as _add_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import delete_group_user as _delete_group_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import delete_user as _delete_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import get_group_list as _get_group_list  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import get_group_users as _get_group_users  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import get_user as _get_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.faceset import update_user as _update_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.match import match as _match  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.search import identify_user as _identify_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.api.search import verify_user as _verify_user  # type: ignore[import-untyped, unused-ignore]
-from face_v2_client.models import (  # type: ignore[import-untyped, unused-ignore]
+from face_v2_client.api.detect import detect as _detect
+from face_v2_client.api.faceset import add_group_user as _add_group_user
+from face_v2_client.api.faceset import add_user as _add_user
+from face_v2_client.api.faceset import delete_group_user as _delete_group_user
+from face_v2_client.api.faceset import delete_user as _delete_user
+from face_v2_client.api.faceset import get_group_list as _get_group_list
+from face_v2_client.api.faceset import get_group_users as _get_group_users
+from face_v2_client.api.faceset import get_user as _get_user
+from face_v2_client.api.faceset import update_user as _update_user
+from face_v2_client.api.match import match as _match
+from face_v2_client.api.search import identify_user as _identify_user
+from face_v2_client.api.search import verify_user as _verify_user
+from face_v2_client.models import (
     AddGroupUserRequest,
     AddUserRequest,
     DetectRequest,
@@ -64,7 +64,7 @@ from face_v2_client.models import (  # type: ignore[import-untyped, unused-ignor
     VerifyRequest,
     VerifyResult,
 )
-from face_v2_client.types import UNSET, Unset  # type: ignore[import-untyped, unused-ignore]
+from face_v2_client.types import UNSET, Unset
 
 from facekit._errors import ResponseFormatError, error_from_body
 from facekit._hooks import redact

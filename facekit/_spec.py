@@ -235,6 +235,7 @@ class IntegerRule:
     minimum: int | None
     maximum: int | None
     default: int | None
+    sdk_code: str
 
     def accepts(self, value: int) -> bool:
         return (self.minimum is None or value >= self.minimum) and (
@@ -250,6 +251,7 @@ def integer_rule(request_schema: str, field: str) -> IntegerRule:
         minimum=node.get("minimum"),
         maximum=node.get("maximum"),
         default=node.get("default"),
+        sdk_code=str(node["x-sdk-codes"]["range"]),
     )
 
 

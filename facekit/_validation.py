@@ -24,20 +24,7 @@ from facekit import _spec
 from facekit._errors import FieldProblem, ValidationError
 from facekit._images import ImageError, ImageInput, encode_image
 
-__all__ = ["NO_SDK_CODE", "Checker"]
-
-NO_SDK_CODE = "invalid"
-"""The code of problems the reference document gives no SDK code.
-
-Integer ranges (``max_face_num``, ``top_num``, ``user_top_num``,
-``face_top_num``, ``start``, ``num``) and ``face_fields`` names were never
-checked by the official SDK, so the guide lists no SDK1xx code for them.
-Rather than invent an ``SDK110``, these problems carry ``"invalid"``: the
-spec's error kind for a malformed request (the service answers such values
-with 216100 ``invalid param``).  The spec should say this itself with an
-``x-sdk-codes`` entry on ``FaceFields`` and on the integer fields; until it
-does, this constant is the one place the code is chosen.
-"""
+__all__ = ["Checker"]
 
 # The image codes of the reference document: SDK100 covers the summed size
 # and, as in the official SDK, the number of images.
@@ -133,7 +120,7 @@ class Checker:
         codes = rule.sdk_codes
         # UserInfo has only a size code; an unsendable character there is
         # still best reported under the one code the guide gives the field.
-        code = codes.get(kind) or next(iter(codes.values()), NO_SDK_CODE)
+        code = codes.get(kind) or next(iter(codes.values()))
         self.problems.append(_problem(field, code, detail))
 
     def uid(self, value: object, *, field: str = "uid") -> str:
@@ -202,6 +189,7 @@ class Checker:
             return None
         rule = _spec.string_rule("FaceFields")
         allowed = rule.allowed_items or frozenset()
+        code = rule.sdk_codes["format"]
 
         if isinstance(value, str):
             names: Sequence[object] = value.split(",")
@@ -211,7 +199,7 @@ class Checker:
             self.problems.append(
                 FieldProblem(
                     field,
-                    NO_SDK_CODE,
+                    code,
                     f"must be a str or a list of names, not {_kind(value)}",
                 )
             )
@@ -223,7 +211,7 @@ class Checker:
             self.problems.append(
                 FieldProblem(
                     field,
-                    NO_SDK_CODE,
+                    code,
                     f"unknown face field(s) {shown}; "
                     f"choose from {', '.join(sorted(allowed))}",
                 )
@@ -240,14 +228,16 @@ class Checker:
         # bool is an int subclass, but True is no page size.
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems.append(
-                FieldProblem(field, NO_SDK_CODE, f"must be an int, not {_kind(value)}")
+                FieldProblem(
+                    field, rule.sdk_code, f"must be an int, not {_kind(value)}"
+                )
             )
             return None
         if not rule.accepts(value):
             self.problems.append(
                 FieldProblem(
                     field,
-                    NO_SDK_CODE,
+                    rule.sdk_code,
                     f"must be {_range(rule)}, got {value}",
                 )
             )

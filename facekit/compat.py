@@ -70,8 +70,6 @@ _logger = logging.getLogger(__name__)
 
 # The official SDK's defaults, in seconds, for connecting and for reading.
 _DEFAULT_TIMEOUT_SECONDS = 60.0
-# The code the service answers for a parameter it refuses (see the docstring).
-_INVALID_PARAM = 216100
 _TIMEOUT_CODE = "SDK108"
 _IMAGE_FIELDS = frozenset({"image", "images"})
 
@@ -337,12 +335,14 @@ def _call(send: Callable[[], _Result]) -> dict[str, Any]:
 
 
 def _validation_dict(error: ValidationError) -> dict[str, Any]:
-    # The first problem the document has a code for, as the old SDK checked
-    # one rule at a time; otherwise the service's answer to a bad parameter.
+    # The first problem the document has an SDK code for, as the old SDK
+    # checked one rule at a time; otherwise the service's own code that the
+    # spec gives the problem (216100 for ranges and face_fields names).
     for code in error.codes:
         if code.startswith("SDK"):
             return _sdk_dict(code)
-    return {"error_code": _INVALID_PARAM, "error_msg": _message(_INVALID_PARAM)}
+    service_code = int(error.codes[0])
+    return {"error_code": service_code, "error_msg": _message(service_code)}
 
 
 def _sdk_dict(code: str) -> dict[str, Any]:

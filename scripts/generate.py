@@ -65,6 +65,9 @@ def build(out: Path) -> None:
     if result.returncode != 0:
         sys.exit(f"generation failed:\n{result.stdout}{result.stderr}")
     shutil.rmtree(out / ".ruff_cache", ignore_errors=True)
+    # The generator writes no PEP 561 marker with --meta none; without it,
+    # type checkers (ours and users') treat the models as untyped.
+    (out / "py.typed").write_text("# Marker file for PEP 561\n")
 
 
 def tree(folder: Path) -> set[str]:

@@ -1,0 +1,118 @@
+"""Running the local face server with uvicorn (``facekit serve``).
+
+:func:`serve` is what the command line calls. It opens the face library,
+loads the models up front (a missing model should stop the start, not fail
+the first request), binds the socket itself so that ``port=0`` picks a free
+port and the line it prints names the real one, and runs uvicorn until
+SIGINT or SIGTERM. The library is closed at the end of the application's
+lifespan, after uvicorn has let running requests finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final, TextIO
+
+import uvicorn
+
+from facekit.server.app import create_app
+from facekit.server.engine import get_engine
+from facekit.server.store import FaceStore
+
+__all__ = ["bind_socket", "make_key_pair", "serve", "url_of"]
+
+logger = logging.getLogger(__name__)
+
+# Two cores: two workers do the model work (see app.py) and at most 32
+# requests wait for them; uvicorn answers 503 past this many connections,
+# leaving room for token requests and idle keep-alive connections.
+_LIMIT_CONCURRENCY: Final = 64
+_READY_PREFIX: Final = "facekit: serving on "
+
+
+def make_key_pair() -> tuple[str, str]:
+    """A random API key and secret key, shaped like the cloud's."""
+    return secrets.token_hex(12), secrets.token_urlsafe(24)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; connections queue in its backlog at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    db: str | Path = "facekit.db",
+    api_key: str | None = None,
+    secret_key: str | None = None,
+    inject: Mapping[int, float] | None = None,
+    *,
+    inject_seed: int | None = None,
+    workers: int | None = None,
+    log_level: str = "info",
+    out: TextIO | None = None,
+) -> None:
+    """Serve the face API on ``host:port`` with the library in ``db``.
+
+    Without a key pair a development pair is made and printed. ``inject``
+    answers that share of face calls with that error code, for trying a
+    client's retries (``{18: 0.2}``). Blocks until the server is stopped.
+    """
+    out = out or sys.stdout
+    if (api_key is None) != (secret_key is None):
+        raise ValueError("give both the API key and the secret key, or neither")
+    if api_key is None or secret_key is None:
+        api_key, secret_key = make_key_pair()
+        print("no key pair given; this run accepts a development pair:", file=out)
+        print(f"  API key:    {api_key}", file=out)
+        print(f"  Secret key: {secret_key}", file=out)
+
+    get_engine()
+    store = FaceStore(db)
+    try:
+        app = create_app(
+            store=store,
+            key_pairs={api_key: secret_key},
+            inject=inject,
+            inject_seed=inject_seed,
+            workers=workers,
+            # uvicorn re-raises SIGTERM/SIGINT once it has shut down, which
+            # ends the process before a `finally` here could run: the store
+            # is closed at the end of the lifespan instead.
+            on_shutdown=store.close,
+        )
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            limit_concurrency=_LIMIT_CONCURRENCY,
+            lifespan="on",
+            ws="none",
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        with bind_socket(host, port) as sock:
+            print(f"{_READY_PREFIX}{url_of(sock)}", file=out, flush=True)
+            server.run(sockets=[sock])
+    finally:
+        store.close()

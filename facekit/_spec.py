@@ -35,6 +35,7 @@ __all__ = [
     "library_rules",
     "load",
     "max_body_bytes",
+    "max_pixels",
     "request_fields",
     "spec_path",
     "string_rule",
@@ -142,6 +143,11 @@ def image_formats() -> Mapping[str, tuple[bytes, ...]]:
 def max_body_bytes() -> int:
     """The longest request body the server reads."""
     return int(load()["x-image-rules"]["max_body_bytes"])
+
+
+def max_pixels() -> int:
+    """The most pixels an image may have; checked from its header."""
+    return int(load()["x-image-rules"]["max_pixels"])
 
 
 def library_rules() -> Mapping[str, int]:

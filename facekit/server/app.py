@@ -2,7 +2,7 @@
 
 Routes come from the spec (``spec/face-v2.yaml``): ``GET /oauth/2.0/token``
 and the twelve ``POST /rest/2.0/face/v2/...`` operations, plus
-``GET /facekit/capabilities`` (not in the spec) that says what this server
+``GET /facekit/capabilities`` (a local-only path of the spec) that says what this server
 computes and what it leaves out.
 
 Every face operation runs the same steps before its handler sees the form:
@@ -293,13 +293,17 @@ class _FaceServer:
             "deleteGroupUser": self.delete_group_user,
         }
         operations = _forms.operations()
-        if set(operations) != {*handlers, "getAccessToken"}:
+        if set(operations) != {*handlers, "getAccessToken", "getCapabilities"}:
             raise RuntimeError("the spec's operations changed: update the routes")
 
         token = operations["getAccessToken"]
         routes = [
             Route(token.path, self.token, methods=[token.method]),
-            Route("/facekit/capabilities", self.capabilities, methods=["GET"]),
+            Route(
+                operations["getCapabilities"].path,
+                self.capabilities,
+                methods=[operations["getCapabilities"].method],
+            ),
         ]
         for operation_id, handler in handlers.items():
             operation = operations[operation_id]
@@ -719,7 +723,7 @@ def _face_body(
 
 
 def capabilities() -> dict[str, Any]:
-    """What this server computes and what it leaves out (not in the spec)."""
+    """What this server computes and what it leaves out (``getCapabilities``)."""
     operations = _forms.operations()
     return {
         "server": "facekit local face server",

@@ -86,6 +86,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facekit import _spec
 from facekit.server.errors import ApiError
 
 __all__ = [
@@ -108,7 +109,7 @@ logger = logging.getLogger(__name__)
 ImageFormat = Literal["jpeg", "png", "bmp"]
 Image = npt.NDArray[np.uint8]
 
-MAX_PIXELS: Final = 40_000_000
+MAX_PIXELS: Final = _spec.max_pixels()
 """Largest width x height accepted; decoding more would be a decompression bomb."""
 
 DETECT_MAX_SIDE: Final = 640

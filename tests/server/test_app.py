@@ -965,14 +965,6 @@ def test_bad_injection_is_refused(tmp_path: Path, inject: dict[int, float]) -> N
         create_app(store=store, key_pairs={"k": "s"}, inject=inject)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "spec: max_body_bytes (20M + 64K) leaves no room for the percent-encoding "
-        "of '+', '/' and '=' in a form body, so an updateUser at its 20M base64 "
-        "cap is refused as a whole body with 216103; see the report"
-    ),
-)
 async def test_an_update_at_its_base64_cap_fits_in_the_body_limit(
     client: httpx.AsyncClient,
 ) -> None:

@@ -3,6 +3,14 @@
 from .access_token import AccessToken
 from .add_group_user_request import AddGroupUserRequest
 from .add_user_request import AddUserRequest
+from .capabilities import Capabilities
+from .capabilities_detect import CapabilitiesDetect
+from .capabilities_detect_face_fields import CapabilitiesDetectFaceFields
+from .capabilities_detect_face_fields_additional_property import (
+    CapabilitiesDetectFaceFieldsAdditionalProperty,
+)
+from .capabilities_limits import CapabilitiesLimits
+from .capabilities_scores import CapabilitiesScores
 from .detect_request import DetectRequest
 from .detect_result import DetectResult
 from .error import Error
@@ -45,6 +53,12 @@ __all__ = (
     "AccessToken",
     "AddGroupUserRequest",
     "AddUserRequest",
+    "Capabilities",
+    "CapabilitiesDetect",
+    "CapabilitiesDetectFaceFields",
+    "CapabilitiesDetectFaceFieldsAdditionalProperty",
+    "CapabilitiesLimits",
+    "CapabilitiesScores",
     "DetectRequest",
     "DetectResult",
     "Error",

@@ -91,7 +91,8 @@ def sync_detailed(
     """Score how well images match one user
 
      Answers the best `top_num` scores between the faces in the images
-    and the user's faces; a score above 80 means verified.
+    and the user's faces; a score above 80 means verified.  With
+    `group_id`, a user in none of those groups gets 216613.
 
     Args:
         aip_sdk (str | Unset):
@@ -130,7 +131,8 @@ def sync(
     """Score how well images match one user
 
      Answers the best `top_num` scores between the faces in the images
-    and the user's faces; a score above 80 means verified.
+    and the user's faces; a score above 80 means verified.  With
+    `group_id`, a user in none of those groups gets 216613.
 
     Args:
         aip_sdk (str | Unset):
@@ -164,7 +166,8 @@ async def asyncio_detailed(
     """Score how well images match one user
 
      Answers the best `top_num` scores between the faces in the images
-    and the user's faces; a score above 80 means verified.
+    and the user's faces; a score above 80 means verified.  With
+    `group_id`, a user in none of those groups gets 216613.
 
     Args:
         aip_sdk (str | Unset):
@@ -201,7 +204,8 @@ async def asyncio(
     """Score how well images match one user
 
      Answers the best `top_num` scores between the faces in the images
-    and the user's faces; a score above 80 means verified.
+    and the user's faces; a score above 80 means verified.  With
+    `group_id`, a user in none of those groups gets 216613.
 
     Args:
         aip_sdk (str | Unset):

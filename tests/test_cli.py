@@ -33,6 +33,7 @@ from openapi_schema_validator import OAS30Validator
 from typer.testing import CliRunner, Result
 
 from facekit import FaceClient, cli
+from facekit.cli import _demo
 from facekit.server.testing import FaceServer, face_server_http  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -795,9 +796,9 @@ def test_a_demo_step_that_goes_wrong_fails_with_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     async def wrong_identify(console: Any, out: Path) -> None:
-        cli._expect(False, "identify", "expected obama, got biden")
+        _demo._expect(False, "identify", "expected obama, got biden")
 
-    monkeypatch.setattr(cli, "_demo", wrong_identify)
+    monkeypatch.setattr(_demo, "_steps", wrong_identify)
 
     result = invoke("demo", "--out", tmp_path / "demo.png")
 

@@ -56,7 +56,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -81,6 +81,9 @@ _SIGNATURE_EXPIRATION_SECONDS = 1800
 _SECRET_QUERY_KEYS = frozenset({"access_token", "client_id", "client_secret"})
 _MASK = "***"
 _EXCERPT_CHARS = 200
+# Entries of each per-URL cache; past this the cache starts over, so a
+# caller sending ever new URLs (a query per request) cannot grow it for ever.
+_URL_CACHE_ENTRIES = 256
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -99,7 +102,8 @@ class _NeedToken:
     """Asked of a driver by ``_flow``: a usable token that is not ``refused``."""
 
     template: httpx.Request  # the API request: the token URL's base, its timeout
-    url: httpx.URL  # the token endpoint, the key of the cache
+    url: httpx.URL  # the token endpoint
+    key: str  # str(url), the key of the token cache
     refused: _Token | None
 
 
@@ -151,6 +155,14 @@ class TokenAuth(httpx.Auth):
         self._clock = clock
 
         self._tokens: dict[str, _Token] = {}
+        # The hot path's two URL computations, remembered: httpx parses and
+        # validates the whole URL again on every join and every query change,
+        # which cost more than the rest of a call to a local server.  Plain
+        # dicts: a lost race computes the same value twice, nothing worse.
+        # request URL -> (its token endpoint, that endpoint's str)
+        self._token_urls: dict[str, tuple[httpx.URL, str]] = {}
+        # (request URL, token value) -> the request URL with access_token set
+        self._urls_with_token: dict[tuple[str, str], httpx.URL] = {}
         # Guards short reads and writes of the state above; never held across
         # a yield or an await.
         self._state_lock = threading.Lock()
@@ -179,6 +191,7 @@ class TokenAuth(httpx.Auth):
         """Forget every cached token; the next request fetches a new one."""
         with self._state_lock:
             self._tokens.clear()
+            self._urls_with_token.clear()
 
     # -- drivers: the only code that differs between sync and async ----------
 
@@ -282,9 +295,11 @@ class TokenAuth(httpx.Auth):
             return
 
         original_url = request.url
-        need = _NeedToken(request, request.url.join(self._token_url), refused=None)
+        url_key = str(original_url)
+        token_url, token_key = self._token_endpoint(original_url, url_key)
+        need = _NeedToken(request, token_url, token_key, refused=None)
         token = _expect_token((yield need))
-        sent_token = self._authenticate(request, token)
+        sent_token = self._authenticate(request, token, url_key)
         response = _expect_response((yield request))
 
         if not sent_token or not _token_refused(response):
@@ -304,17 +319,37 @@ class TokenAuth(httpx.Auth):
             content=request.content,
             extensions=request.extensions,
         )
-        self._authenticate(replay, token)
+        self._authenticate(replay, token, url_key)
         yield replay
 
-    def _authenticate(self, request: httpx.Request, token: _Token) -> bool:
-        """Add the token or a signature; return whether the token was sent."""
+    def _token_endpoint(self, url: httpx.URL, url_key: str) -> tuple[httpx.URL, str]:
+        """The token URL for a request to ``url`` (whose str is ``url_key``)."""
+        endpoint = self._token_urls.get(url_key)
+        if endpoint is None:
+            token_url = url.join(self._token_url)
+            endpoint = (token_url, str(token_url))
+            _remember(self._token_urls, url_key, endpoint)
+        return endpoint
+
+    def _authenticate(
+        self, request: httpx.Request, token: _Token, url_key: str
+    ) -> bool:
+        """Add the token or a signature; return whether the token was sent.
+
+        ``url_key`` is ``str(request.url)``, the key under which the URL with
+        this token is remembered.
+        """
         if BRAIN_ALL_SCOPE not in token.scope:
             self._log_signing_once()
             if self._signing == "auto":
                 self._sign(request)
                 return False
-        request.url = request.url.copy_set_param("access_token", token.value)
+        key = (url_key, token.value)
+        url = self._urls_with_token.get(key)
+        if url is None:
+            url = request.url.copy_set_param("access_token", token.value)
+            _remember(self._urls_with_token, key, url)
+        request.url = url
         return True
 
     def _sign(self, request: httpx.Request) -> None:
@@ -362,14 +397,14 @@ class TokenAuth(httpx.Auth):
 
     def _usable(self, need: _NeedToken, now: float) -> _Token | None:
         """The cached token, if it is fresh and not the one just refused."""
-        token = self._tokens.get(str(need.url))
+        token = self._tokens.get(need.key)
         if token is None or _is_refused(token, need) or now >= token.refresh_at:
             return None
         return token
 
     def _still_valid(self, need: _NeedToken, now: float) -> _Token | None:
         """The cached token, if it may be used while someone else refreshes."""
-        token = self._tokens.get(str(need.url))
+        token = self._tokens.get(need.key)
         if token is None or _is_refused(token, need) or now >= token.expires_at:
             return None
         return token
@@ -400,7 +435,7 @@ class TokenAuth(httpx.Auth):
         fallback: _Token | None,
     ) -> _Token:
         """Parse the token endpoint's answer and cache the token."""
-        key = str(need.url)
+        key = need.key
         try:
             token = _parse_token(
                 response,
@@ -498,6 +533,17 @@ def _parse_token(
     )
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    """Store ``value`` in a cache of at most ``_URL_CACHE_ENTRIES`` entries."""
+    if len(cache) >= _URL_CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = value
+
+
 def _is_refused(token: _Token, need: _NeedToken) -> bool:
     # By value: the cache may hold a copy of the refused token with a new
     # refresh time (see the advisory fallback in TokenAuth._accept).
@@ -567,7 +613,12 @@ def redact_url(url: httpx.URL | str) -> str:
 
 
 class _RedactCredentials(logging.Filter):
-    """Mask credentials in the URLs httpx logs at INFO for every request."""
+    """Mask credentials in the URLs httpx logs at INFO for every request.
+
+    Costs nothing when httpx's INFO lines are off (the default): a logger
+    checks ``isEnabledFor`` before it makes a record, and filters only see
+    records that were made.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and any(

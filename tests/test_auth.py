@@ -155,6 +155,21 @@ def test_keeps_the_request_query_and_body() -> None:
     assert sent.content == b"num=5"
 
 
+def test_each_url_gets_its_own_query_and_the_url_caches_stay_small() -> None:
+    clock, server = FakeClock(), FakeServer()
+    auth = make_auth(clock)
+    with sync_client(server, auth) as client:
+        for n in range(600):
+            client.post(GROUP_LIST, params={"n": str(n % 300)})
+
+    assert [
+        (r.url.params["n"], r.url.params["access_token"]) for r in server.api_requests
+    ] == [(str(n % 300), "T1") for n in range(600)]
+    assert len(server.token_requests) == 1
+    assert len(auth._token_urls) <= 256
+    assert len(auth._urls_with_token) <= 256
+
+
 def test_relative_token_url_follows_the_request_origin() -> None:
     clock, server = FakeClock(), FakeServer()
     auth = make_auth(clock)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -19,9 +21,12 @@ from _facade import (
     make_client,
     success_example,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 import facekit
 from facekit import _requests
+from facekit._client import _encode_form
 
 ENV = ("FACEKIT_API_KEY", "FACEKIT_SECRET_KEY", "FACEKIT_BASE_URL")
 
@@ -380,3 +385,28 @@ def test_the_fast_request_path_sends_what_build_request_would(
     assert fast.url == general.url
     assert fast.read() == general.read()
     assert sorted(fast.headers.multi_items()) == sorted(general.headers.multi_items())
+
+
+_FORM_TEXT = st.text(
+    st.characters(codec="utf-8") | st.sampled_from("%+ =/&?#~-._\x00\x7f")
+)
+
+
+@given(
+    st.dictionaries(
+        _FORM_TEXT,
+        _FORM_TEXT
+        | st.integers()
+        | st.booleans()
+        | st.lists(_FORM_TEXT | st.integers(), max_size=3),
+        max_size=4,
+    )
+)
+def test_the_form_encoder_writes_what_urlencode_writes(data: dict[str, Any]) -> None:
+    assert _encode_form(data) == urlencode(data, doseq=True).encode("ascii")
+
+
+def test_the_form_encoder_escapes_a_base64_image_as_urlencode_does() -> None:
+    image = {"image": base64.b64encode(bytes(range(256)) * 50).decode("ascii")}
+
+    assert _encode_form(image) == urlencode(image, doseq=True).encode("ascii")

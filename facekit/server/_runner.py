@@ -6,6 +6,11 @@ the first request), binds the socket itself so that ``port=0`` picks a free
 port and the line it prints names the real one, and runs uvicorn until
 SIGINT or SIGTERM. The library is closed at the end of the application's
 lifespan, after uvicorn has let running requests finish.
+
+uvicorn's access log prints each request line with its query string, and the
+query is where ``access_token`` travels, and ``client_id`` and
+``client_secret`` on the token endpoint: :func:`redact_server_logs` masks
+them in every record of uvicorn's request loggers before any handler sees it.
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ import logging
 import secrets
 import socket
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, TextIO
 
 import uvicorn
 
+from facekit._hooks import redact
 from facekit.server.app import create_app
 from facekit.server.engine import get_engine
 from facekit.server.store import FaceStore
 
-__all__ = ["bind_socket", "make_key_pair", "serve", "url_of"]
+__all__ = ["bind_socket", "make_key_pair", "redact_server_logs", "serve", "url_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +40,42 @@ logger = logging.getLogger(__name__)
 # leaving room for token requests and idle keep-alive connections.
 _LIMIT_CONCURRENCY: Final = 64
 _READY_PREFIX: Final = "facekit: serving on "
+# The access log (INFO) and the ASGI message log (TRACE, which prints scopes).
+_REQUEST_LOGGERS: Final = ("uvicorn.access", "uvicorn.asgi")
+_filter_lock = threading.Lock()
+
+
+class _RedactCredentials(logging.Filter):
+    """Mask credentials in the arguments of uvicorn's request log records.
+
+    The arguments stay a tuple of the same length, because uvicorn's access
+    formatter unpacks them; numbers are left alone for ``%d``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_argument(arg) for arg in record.args)
+        return True
+
+
+def _redact_argument(argument: object) -> object:
+    if argument is None or isinstance(argument, int | float):
+        return argument
+    text = argument if isinstance(argument, str) else str(argument)
+    masked = redact(text)
+    return masked if isinstance(argument, str) or masked != text else argument
+
+
+def redact_server_logs() -> None:
+    """Keep tokens and client secrets out of uvicorn's request logs (idempotent)."""
+    with _filter_lock:
+        for name in _REQUEST_LOGGERS:
+            request_logger = logging.getLogger(name)
+            filters = request_logger.filters
+            if not any(isinstance(f, _RedactCredentials) for f in filters):
+                request_logger.addFilter(_RedactCredentials())
 
 
 def make_key_pair() -> tuple[str, str]:
@@ -43,7 +86,11 @@ def make_key_pair() -> tuple[str, str]:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket; connections queue in its backlog at once."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on
+    # accepted sockets whose protocol says TCP. Without it uvicorn's two
+    # writes of a response (head, then body) meet Nagle's algorithm and the
+    # client's delayed ACK, and every request waited some 40 ms on loopback.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -110,6 +157,7 @@ def serve(
             ws="none",
             server_header=False,
         )
+        redact_server_logs()
         server = uvicorn.Server(config)
         with bind_socket(host, port) as sock:
             print(f"{_READY_PREFIX}{url_of(sock)}", file=out, flush=True)

@@ -40,7 +40,12 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from facekit.server._runner import bind_socket, make_key_pair, url_of
+from facekit.server._runner import (
+    bind_socket,
+    make_key_pair,
+    redact_server_logs,
+    url_of,
+)
 from facekit.server.app import create_app
 from facekit.server.store import FaceStore
 
@@ -82,6 +87,7 @@ def start_server_in_thread(
     options: dict[str, Any] = {"log_level": "warning", "ws": "none", "lifespan": "on"}
     options.update(config)
     server = uvicorn.Server(uvicorn.Config(app, **options))
+    redact_server_logs()
     with bind_socket(host, port) as sock:
         thread = threading.Thread(
             target=server.run,

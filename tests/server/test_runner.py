@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -98,3 +100,31 @@ def test_a_bound_socket_names_its_url() -> None:
         url = url_of(sock)
     assert url.startswith("http://127.0.0.1:")
     assert int(url.rsplit(":", 1)[1]) > 0
+
+
+async def test_connections_to_a_bound_socket_turn_nagle_off() -> None:
+    # uvicorn serves the socket through loop.create_server, and asyncio sets
+    # TCP_NODELAY only on accepted sockets whose protocol says TCP. With
+    # Nagle on, a response written as head then body waited for the
+    # client's delayed ACK: some 40 ms per request on loopback.
+    loop = asyncio.get_running_loop()
+    nodelay: asyncio.Future[int] = loop.create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            option = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            nodelay.set_result(option)
+            transport.close()
+
+    sock = bind_socket("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP
+    server = await loop.create_server(Probe, sock=sock)
+    try:
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        assert await asyncio.wait_for(nodelay, START_DEADLINE) == 1
+        writer.close()
+        await writer.wait_closed()
+    finally:
+        server.close()
+        await server.wait_closed()

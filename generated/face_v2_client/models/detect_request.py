@@ -15,7 +15,9 @@ class DetectRequest:
     image: str
     """ A JPEG, PNG or BMP image as standard base64 text. """
     max_face_num: int | Unset = 1
-    """ The most faces to return (largest first). """
+    """ The most faces to return (largest first).  The guide sets no upper
+    bound; 10 is facekit's choice, the bound of the API's later version.
+     """
     face_fields: str | Unset = UNSET
     """ Attributes to return, comma-separated: age, beauty, expression,
     faceshape, gender, glasses, landmark, race, qualities.

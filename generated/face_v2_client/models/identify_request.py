@@ -21,9 +21,13 @@ class IdentifyRequest:
     images: str | Unset = UNSET
     """ Base64 images joined by commas. """
     user_top_num: int | Unset = 1
-    """ How many users to return. """
+    """ How many users to return.  The guide sets no upper bound; 20 is
+    facekit's choice, the bound of the API's later version.
+     """
     face_top_num: int | Unset = 1
-    """ How many face scores to return per user. """
+    """ How many face scores to return per user.  The guide sets no upper
+    bound; a user holds at most 5 faces.
+     """
 
     def to_dict(self) -> dict[str, Any]:
         group_id = self.group_id

@@ -26,7 +26,9 @@ class VerifyRequest:
     group_id: str | Unset = UNSET
     """ One group id, or several joined by commas. """
     top_num: int | Unset = 1
-    """ How many of the best scores to return. """
+    """ How many of the best scores to return.  The guide sets no upper
+    bound; facekit's is 5, as a user holds at most 5 faces.
+     """
 
     def to_dict(self) -> dict[str, Any]:
         uid = self.uid

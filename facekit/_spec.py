@@ -193,11 +193,7 @@ class StringRule:
                 found.extend(k for k in self.item.problems(part) if k not in found)
             return found
         found = []
-        encoded = len(value.encode("utf-8"))
-        too_long = (self.max_bytes is not None and encoded > self.max_bytes) or (
-            self.max_length is not None and len(value) > self.max_length
-        )
-        if len(value) < self.min_length or too_long:
+        if len(value) < self.min_length or self.too_long(value):
             found.append("size")
         if self.allowed_items is not None:
             if any(part not in self.allowed_items for part in value.split(",")):
@@ -205,6 +201,14 @@ class StringRule:
         elif self.pattern is not None and not self._pattern_ok(value):
             found.append("format")
         return found
+
+    def too_long(self, value: str) -> bool:
+        """Whether ``value`` (or, for a comma list, one item) is over a limit."""
+        if self.item is not None:
+            return any(self.item.too_long(part) for part in value.split(","))
+        return (self.max_length is not None and len(value) > self.max_length) or (
+            self.max_bytes is not None and len(value.encode("utf-8")) > self.max_bytes
+        )
 
     def _pattern_ok(self, value: str) -> bool:
         # The spec's patterns carry their own length bounds ({1,128}); a

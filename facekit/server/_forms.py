@@ -300,19 +300,11 @@ def _check_text(
     if not value and name in operation.required:
         raise api_error(216101, f"{name} is empty")
     problems = rule.problems(value)
-    if "size" in problems and _too_long(rule, value):
+    if "size" in problems and rule.too_long(value):
         raise api_error(216103, f"{name} is too long")
     if problems:
         raise api_error(216100, f"{name} is not valid")
     return value
-
-
-def _too_long(rule: _spec.StringRule, value: str) -> bool:
-    if rule.item is not None:
-        return any(_too_long(rule.item, part) for part in value.split(","))
-    return (rule.max_length is not None and len(value) > rule.max_length) or (
-        rule.max_bytes is not None and len(value.encode("utf-8")) > rule.max_bytes
-    )
 
 
 def _check_integer(name: str, rule: _spec.IntegerRule, value: str) -> int:

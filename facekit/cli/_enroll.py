@@ -32,13 +32,13 @@ from facekit._errors import (
     ValidationError,
 )
 from facekit._hooks import redact
+from facekit._validation import Checker
 from facekit.cli import (
     EXIT_FAILED,
     _describe_validation,
     _reporting,
     _Settings,
     _settings,
-    _UsageProblem,
 )
 from facekit.cli._output import AsJson, _add_row, _print_json, _show
 
@@ -141,16 +141,15 @@ def _rel(folder: Path, path: Path) -> str:
 
 
 def _uid_problem(uid: str) -> str:
-    rule = _spec.string_rule("Uid")
-    kinds = rule.problems(uid)
-    if not kinds:
+    """Why the facade would refuse ``uid`` (its own check), or ``""``."""
+    checker = Checker()
+    checker.uid(uid)
+    if not checker.problems:
         return ""
-    codes = [rule.sdk_codes.get(kind, kind) for kind in kinds]
+    table = _spec.error_codes()
     described = "; ".join(
-        f"{code} {_spec.error_codes()[code].meaning}"
-        if code in _spec.error_codes()
-        else code
-        for code in codes
+        f"{p.code} {table[p.code].meaning}" if p.code in table else p.code
+        for p in checker.problems
     )
     return f"not a valid uid: {described}"
 
@@ -267,8 +266,8 @@ class _Enroller:
             outcome = Outcome(uid, name, "failed", _reason(error))
         else:
             outcome = Outcome(uid, name, "enrolled")
-        (reported,) = self._report([outcome])
-        return reported
+        self._on_outcome(outcome)
+        return outcome
 
 
 def _reason(error: FaceKitError) -> str:
@@ -320,11 +319,10 @@ def enroll(
     plan = plan_enrollment(folder)
     started = time.perf_counter()
     with _reporting(settings):
-        if _spec.string_rule("GroupId").problems(group):
-            # Checked once here: the facade would refuse it for every photo.
-            raise _UsageProblem(
-                f"--group {group!r} is not a group id (letters, digits, _)"
-            )
+        # Checked once here: the facade would refuse it for every photo.
+        checker = Checker()
+        checker.group_id(group, single=True, field="--group")
+        checker.raise_if_any()
         outcomes = [
             *plan.refused,
             *_run_enrollment(settings, plan, folder, group, concurrency),
@@ -342,7 +340,7 @@ def enroll(
             }
         )
     else:
-        _print_enroll_summary(folder, group, plan, outcomes, elapsed)
+        _print_enroll_summary(folder, group, plan, outcomes, counts, elapsed)
     if counts["failed"] or counts["invalid"]:
         raise typer.Exit(EXIT_FAILED)
 
@@ -391,9 +389,9 @@ def _print_enroll_summary(
     group: str,
     plan: EnrollPlan,
     outcomes: Sequence[Outcome],
+    counts: dict[str, int],
     elapsed: float,
 ) -> None:
-    counts = _counts(outcomes)
     summary = Table("result", Column("count", justify="right"))
     for status, text in _STATUS_TEXT.items():
         _add_row(summary, text, str(counts[status]))

@@ -141,8 +141,10 @@ def detect(
 
 def match(ctx: typer.Context, photos: Photos, as_json: AsJson = False) -> None:
     """Score every pair of faces among two or more photos (80 and up: same person)."""
-    if len(photos) < 2:
-        raise typer.BadParameter("give at least two photos", param_hint="PHOTOS")
+    # The facade checks this too; here it is a usage error before any client.
+    least = _spec.image_rule("match").min_images
+    if len(photos) < least:
+        raise typer.BadParameter(f"give at least {least} photos", param_hint="PHOTOS")
     result = _call(ctx, lambda c: c.match(photos))
 
     if as_json:

@@ -29,10 +29,19 @@ VERIFIED_SCORE: Final[int] = _spec.library_rules()["verified_score"]
 
 # The landmark of the v2 API: four points, in this order (see the spec).
 _LANDMARK_NAMES: Final = ("L eye", "R eye", "nose", "mouth")
-_FACE_CORE: Final = frozenset(
-    {"location", "face_probability", "rotation_angle", "yaw", "pitch", "roll"}
+# What a face carries beyond these is shown in the "attributes" column.
+_OWN_COLUMNS: Final = frozenset(
+    {
+        "location",
+        "face_probability",
+        "rotation_angle",
+        "yaw",
+        "pitch",
+        "roll",
+        "landmark",
+        "landmark72",
+    }
 )
-_FACE_POINTS: Final = frozenset({"landmark", "landmark72"})
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print the typed result as JSON.")]
 
@@ -102,9 +111,7 @@ def _landmarks(face: Face) -> str:
 
 def _attributes(face: Face) -> str:
     extra = {
-        key: value
-        for key, value in face.to_dict().items()
-        if key not in _FACE_CORE | _FACE_POINTS
+        key: value for key, value in face.to_dict().items() if key not in _OWN_COLUMNS
     }
     lines: list[str] = []
     for key, value in extra.items():

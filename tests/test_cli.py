@@ -10,7 +10,6 @@ processes.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -19,7 +18,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import typer
-import yaml
+from _facade import inline, operation, spec
 from openapi_schema_validator import OAS30Validator
 from typer.testing import CliRunner, Result
 
@@ -37,7 +35,6 @@ from facekit.cli import _demo
 from facekit.server.testing import FaceServer, face_server_http  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_PATH = ROOT / "spec" / "face-v2.yaml"
 ENV_NAMES = ("FACEKIT_BASE_URL", "FACEKIT_API_KEY", "FACEKIT_SECRET_KEY")
 VERIFIED = 80
 # A child process must find facekit and the generated client the same way.
@@ -92,37 +89,13 @@ def one_line_error(result: Result) -> str:
     return lines[0]
 
 
-@cache
-def _spec() -> dict[str, Any]:
-    with SPEC_PATH.open(encoding="utf-8") as stream:
-        loaded: dict[str, Any] = yaml.safe_load(stream)
-    return loaded
-
-
-def _resolve(node: Any) -> Any:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target: Any = _spec()
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            return _resolve(target)
-        return {key: _resolve(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_resolve(item) for item in node]
-    return copy.copy(node)
-
-
 def success_schema(operation_id: str) -> dict[str, Any]:
     """The success half of an operation's ``oneOf: [Error, Success]``."""
-    for item in _spec()["paths"].values():
-        for operation in item.values():
-            if operation["operationId"] == operation_id:
-                response = _resolve(operation["responses"]["200"])
-                union = response["content"]["application/json"]["schema"]["oneOf"]
-                assert "error_code" in union[0]["required"]
-                schema: dict[str, Any] = union[1]
-                return schema
-    raise LookupError(operation_id)
+    response = inline(operation(operation_id)["responses"]["200"])
+    union = response["content"]["application/json"]["schema"]["oneOf"]
+    assert "error_code" in union[0]["required"]
+    schema: dict[str, Any] = union[1]
+    return schema
 
 
 def assert_conforms(document: Any, operation_id: str) -> None:
@@ -164,6 +137,21 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
     for command in ("enroll", "user", "group"):
         assert command in result.stdout
+
+
+def test_help_gives_the_numbers_of_the_spec() -> None:
+    rules = spec()["x-library-rules"]
+    verified, most = rules["verified_score"], rules["max_faces_per_user"]
+    expected = {
+        "match": f"({verified} and up: same person)",
+        "verify": f"({verified} and up: verified)",
+        "user add": f"(up to {most} photos)",
+    }
+
+    for command, text in expected.items():
+        result = invoke(*command.split(), "--help")
+        assert result.exit_code == 0, result.output
+        assert text in " ".join(result.stdout.split()), command
 
 
 def test_importing_the_cli_leaves_the_heavy_modules_alone() -> None:
@@ -570,7 +558,7 @@ def test_verbose_logs_redact_every_credential(
     assert "Traceback" not in wrong.output
 
 
-def test_a_server_that_is_not_there(faces_dir: Path) -> None:
+def test_a_server_that_is_not_there() -> None:
     url = f"http://127.0.0.1:{free_port()}"
 
     result = invoke(

@@ -1,3 +1,10 @@
+"""BCE request signing (``facekit/_signing.py``), stage by stage.
+
+Each stage against the published bce-auth-v1 vector, every reason for a
+refusal, requests signed by the official SDK (baidu-aip 1.6.9), and random
+round trips.
+"""
+
 from __future__ import annotations
 
 import hmac

@@ -47,14 +47,11 @@ import json
 import os
 import re
 import secrets
-import selectors
-import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -69,11 +66,8 @@ sys.path.insert(0, str(ROOT))
 import _bench  # noqa: E402
 import httpx  # noqa: E402
 
-from facekit import _spec  # noqa: E402
-
 PHOTO = ROOT / "facekit" / "samples" / "obama-1.jpg"
 OPERATIONS = ("getGroupList", "detect")
-READY = "facekit: serving on "
 RELAY_READY = "relay: listening on "
 # A private /24 that exists only inside the two namespaces this script makes:
 # nothing outside them has these addresses or a route to them.
@@ -102,20 +96,6 @@ CLIENTS = {
 }
 
 
-class BenchError(RuntimeError):
-    """A call failed: the numbers would be wrong, so the benchmark stops."""
-
-
-def operation_paths() -> dict[str, str]:
-    """The spec's path of each operation by its id."""
-    paths = {}
-    for path, item in _spec.load()["paths"].items():
-        for node in item.values():
-            if isinstance(node, dict) and "operationId" in node:
-                paths[node["operationId"]] = path
-    return paths
-
-
 # -- what one call of each client is ------------------------------------------
 
 
@@ -130,7 +110,7 @@ class Target:
     photo: bytes
 
     def url(self, operation: str) -> str:
-        return self.base_url + operation_paths()[operation]
+        return self.base_url + _bench.operation_paths()[operation]
 
     def form(self, operation: str) -> dict[str, str]:
         """The form facekit and the SDK send: no optional field is given."""
@@ -142,12 +122,8 @@ class Target:
 def fetch_token(base_url: str, api_key: str, secret_key: str) -> str:
     with httpx.Client(timeout=30) as client:
         response = client.get(
-            base_url + operation_paths()["getAccessToken"],
-            params={
-                "grant_type": "client_credentials",
-                "client_id": api_key,
-                "client_secret": secret_key,
-            },
+            base_url + _bench.operation_paths()["getAccessToken"],
+            params=_bench.token_params(api_key, secret_key),
         )
     return str(response.json()["access_token"])
 
@@ -155,7 +131,7 @@ def fetch_token(base_url: str, api_key: str, secret_key: str) -> str:
 def _checked(content: bytes) -> None:
     body = json.loads(content)
     if "error_code" in body:
-        raise BenchError(f"the server answered an error: {body}")
+        raise _bench.BenchError(f"the server answered an error: {body}")
 
 
 def sync_calls(target: Target) -> dict[tuple[str, str], Callable[[], object]]:
@@ -182,13 +158,13 @@ def sync_calls(target: Target) -> dict[tuple[str, str], Callable[[], object]]:
     facekit = FaceClient(target.api_key, target.secret_key, base_url=target.base_url)
 
     sdk = aip.AipFace("bench", target.api_key, target.secret_key)
-    for operation_id, path in operation_paths().items():
+    for operation_id, path in _bench.operation_paths().items():
         setattr(sdk, f"_AipFace__{operation_id}Url", target.base_url + path)
     sdk._AipBase__accessTokenUrl = target.url("getAccessToken")
 
     def sdk_checked(result: dict[str, Any]) -> None:
         if "error_code" in result:
-            raise BenchError(f"the official SDK answered an error: {result}")
+            raise _bench.BenchError(f"the official SDK answered an error: {result}")
 
     def built_call(operation: str) -> Callable[[], object]:
         url, params = target.url(operation), {"access_token": target.token}
@@ -297,7 +273,7 @@ class RawConnection:
         head = await self._reader.readuntil(b"\r\n\r\n")
         match = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
         if not head.startswith(b"HTTP/1.1 200") or match is None:
-            raise BenchError(f"unexpected answer head: {head[:200]!r}")
+            raise _bench.BenchError(f"unexpected answer head: {head[:200]!r}")
         _checked(await self._reader.readexactly(int(match[1])))
 
     def close(self) -> None:
@@ -406,11 +382,7 @@ def round_trip_ms(target: Target, count: int = 15) -> float:
     times = []
     with httpx.Client(timeout=30) as client:
         url = target.url("getAccessToken")
-        params = {
-            "grant_type": "client_credentials",
-            "client_id": target.api_key,
-            "client_secret": target.secret_key,
-        }
+        params = _bench.token_params(target.api_key, target.secret_key)
         client.get(url, params=params)
         for _ in range(count):
             started = time.perf_counter()
@@ -424,15 +396,7 @@ def round_trip_ms(target: Target, count: int = 15) -> float:
 
 def _baseline(runs: Sequence[Run], run: Run) -> Run:
     key = CLIENTS[run.client][1]
-    in_flight = 1 if key == "bare" else run.in_flight
-    for other in runs:
-        if (other.operation, other.client, other.in_flight) == (
-            run.operation,
-            key,
-            in_flight,
-        ):
-            return other
-    raise LookupError(run)
+    return _find(runs, run.operation, key, 1 if key == "bare" else run.in_flight)
 
 
 def _ratio(values: list[float], bases: list[float]) -> float:
@@ -628,63 +592,6 @@ def network_client_child(argv: list[str]) -> None:
     )
 
 
-class Children:
-    """Child processes, each stopped (SIGTERM, then SIGKILL) on the way out."""
-
-    def __init__(self) -> None:
-        self._processes: list[subprocess.Popen[bytes]] = []
-
-    def start(
-        self, command: list[str], ready: str, timeout: float = 60
-    ) -> tuple[str, list[str]]:
-        """Start ``command``; wait for its line that starts with ``ready``.
-
-        Returns the rest of that line and the lines the child printed before.
-        """
-        earlier: list[str] = []
-        process = subprocess.Popen(command, stdout=subprocess.PIPE)
-        self._processes.append(process)
-        assert process.stdout is not None
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(deadline - time.monotonic()):
-                    break
-                line = process.stdout.readline().decode()
-                if line.startswith(ready):
-                    # Keep the pipe drained so the child never blocks on it.
-                    threading.Thread(target=process.stdout.read, daemon=True).start()
-                    return line[len(ready) :].strip(), earlier
-                if not line and process.poll() is not None:
-                    break
-                earlier.append(line.strip())
-        raise BenchError(f"{shlex.join(command)} did not get ready")
-
-    def stop(self) -> None:
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in reversed(self._processes):
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._processes.clear()
-
-
-def server_command(
-    host: str, directory: Path, api_key: str, secret_key: str
-) -> list[str]:
-    """The local server on a free port of ``host``, as ``facekit serve`` runs it."""
-    return [
-        sys.executable, "-m", "facekit.server", "--host", host, "--port", "0",
-        "--db", str(directory / "faces.db"), "--api-key", api_key,
-        "--secret-key", secret_key, "--log-level", "warning",
-    ]  # fmt: skip
-
-
 def child_command(*args: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), *args]
 
@@ -693,12 +600,14 @@ def child_command(*args: str) -> list[str]:
 
 
 def loopback_part(args: argparse.Namespace, api_key: str, secret_key: str) -> None:
-    children = Children()
+    children = _bench.Children()
     with tempfile.TemporaryDirectory() as directory:
         try:
             base_url, _ = children.start(
-                server_command("127.0.0.1", Path(directory), api_key, secret_key),
-                READY,
+                _bench.server_command(
+                    "127.0.0.1", Path(directory) / "faces.db", api_key, secret_key
+                ),
+                _bench.READY,
             )
             target = Target(
                 base_url,
@@ -770,7 +679,7 @@ def namespaces() -> Iterator[tuple[str, str]]:
 def _run_ip(*args: str) -> None:
     done = _ip(*args)
     if done.returncode != 0:
-        raise BenchError(f"ip {' '.join(args)}: {done.stderr.strip()}")
+        raise _bench.BenchError(f"ip {' '.join(args)}: {done.stderr.strip()}")
 
 
 def _netem(server_ns: str, client_ns: str) -> str | None:
@@ -796,7 +705,7 @@ def network_part(args: argparse.Namespace, api_key: str, secret_key: str) -> Non
         return
     _remove_stale_namespaces()
 
-    children = Children()
+    children = _bench.Children()
     with tempfile.TemporaryDirectory() as directory:
         try:
             with namespaces() as (server_ns, client_ns):
@@ -805,11 +714,14 @@ def network_part(args: argparse.Namespace, api_key: str, secret_key: str) -> Non
                 server_url, _ = children.start(
                     [
                         *in_server,
-                        *server_command(
-                            SERVER_ADDRESS, Path(directory), api_key, secret_key
+                        *_bench.server_command(
+                            SERVER_ADDRESS,
+                            Path(directory) / "faces.db",
+                            api_key,
+                            secret_key,
                         ),
                     ],
-                    READY,
+                    _bench.READY,
                 )
                 if netem_failure is None:
                     base_url = server_url

@@ -35,10 +35,8 @@ import base64
 import functools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -61,13 +59,12 @@ from facekit.server.store import FaceStore  # noqa: E402
 
 PHOTO = ROOT / "facekit" / "samples" / "obama-1.jpg"
 IN_PROCESS_URL = "http://facekit.test"
-DETECT_PATH = "/rest/2.0/face/v2/detect"
-IDENTIFY_PATH = "/rest/2.0/face/v2/identify"
-TOKEN_PATH = "/oauth/2.0/token"
+DETECT_PATH = _bench.operation_paths()["detect"]
+IDENTIFY_PATH = _bench.operation_paths()["identifyUser"]
+TOKEN_PATH = _bench.operation_paths()["getAccessToken"]
 API_KEY, SECRET_KEY = "bench0123456789abcdef012", "bench-secret-0123456789abcdef012"
 DETECT_TARGET_MS = 40.0
 RSS_TARGET_MIB = 200.0
-READY = "facekit: serving on "
 
 
 def photo_640x480() -> bytes:
@@ -108,12 +105,7 @@ class InProcess:
 
     async def start(self) -> None:
         answer = await self.client.get(
-            TOKEN_PATH,
-            params={
-                "grant_type": "client_credentials",
-                "client_id": API_KEY,
-                "client_secret": SECRET_KEY,
-            },
+            TOKEN_PATH, params=_bench.token_params(API_KEY, SECRET_KEY)
         )
         self.token = answer.json()["access_token"]
 
@@ -319,42 +311,18 @@ def bench_identify(
 # -- 3. memory ----------------------------------------------------------------
 
 
-def _status_mib(pid: int) -> tuple[float, float]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
 def server_memory(db: Path, photo: bytes) -> tuple[int, float, float]:
     """A server process on ``db`` after one identify: faces, VmRSS, VmHWM."""
-    command = [
-        sys.executable, "-m", "facekit.server", "--host", "127.0.0.1", "--port", "0",
-        "--db", str(db), "--api-key", API_KEY, "--secret-key", SECRET_KEY,
-        "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    children = _bench.Children()
     try:
-        assert process.stdout is not None
-        timer = threading.Timer(120, process.kill)  # a hung start ends the run
-        timer.start()
-        try:
-            line = process.stdout.readline()
-        finally:
-            timer.cancel()
-        if not line.startswith(READY):
-            raise RuntimeError(f"the server did not start: {line!r}")
-        base_url = line[len(READY) :].strip()
+        base_url, pid = children.start(
+            _bench.server_command("127.0.0.1", db, API_KEY, SECRET_KEY),
+            _bench.READY,
+            timeout=120,
+        )
         with httpx.Client(base_url=base_url, timeout=60) as client:
             token = client.get(
-                TOKEN_PATH,
-                params={
-                    "grant_type": "client_credentials",
-                    "client_id": API_KEY,
-                    "client_secret": SECRET_KEY,
-                },
+                TOKEN_PATH, params=_bench.token_params(API_KEY, SECRET_KEY)
             ).json()["access_token"]
             answer = client.post(
                 IDENTIFY_PATH,
@@ -369,15 +337,10 @@ def server_memory(db: Path, photo: bytes) -> tuple[int, float, float]:
         # An empty library answers 216618 (no user in group); that is fine.
         if "error_code" in answer and faces:
             raise RuntimeError(f"identify answered an error: {answer}")
-        rss, hwm = _status_mib(process.pid)
-        return faces, rss, hwm
+        memory = _bench.memory_kib(pid)
+        return faces, memory["VmRSS"] / 1024, memory["VmHWM"] / 1024
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        children.stop()
 
 
 def bench_memory(largest: Path, photo: bytes, directory: Path) -> list[str]:
@@ -392,19 +355,7 @@ def bench_memory(largest: Path, photo: bytes, directory: Path) -> list[str]:
             target = f"<= {RSS_TARGET_MIB:.0f} MB: {verdict}"
         rows.append([name, f"{faces:,}", f"{rss:.0f}", f"{hwm:.0f}", target])
 
-    child = subprocess.run(
-        [
-            sys.executable,
-            str(Path(bench_store.__file__)),
-            "--measure-rss",
-            str(largest),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    faces, before, after, peak = (int(x) for x in child.stdout.split())
+    faces, before, after, peak = bench_store.memory_of_fresh_process(largest)
     rows.append(
         [
             "store only (bench_store --measure-rss)",

@@ -36,6 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _bench  # noqa: E402
+
 from facekit.server.store import EMBEDDING_DIM, FaceRecord, FaceStore  # noqa: E402
 
 SHARDS = 100  # each user is in "all" and in one of SHARDS groups
@@ -103,26 +105,31 @@ def identify_ms(store: FaceStore, group_id: str, queries: np.ndarray) -> float:
     return statistics.median(times) * 1e3
 
 
-def rss_kib() -> dict[str, int]:
-    fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])
-    return fields
-
-
 def measure_rss(path: Path) -> None:
     """Child mode: print RSS before and after opening the store at ``path``."""
-    before = rss_kib()["VmRSS"]
+    before = _bench.memory_kib()["VmRSS"]
     store = FaceStore(path)
     query = unit_vectors(np.random.default_rng(1), 1)[0]
     store.identify(["all"], query, 5, 1)
-    after = rss_kib()
+    after = _bench.memory_kib()
     print(
         f"{store.face_count()} {before} {after['VmRSS']} {after['VmHWM']}", flush=True
     )
     store.close()
+
+
+def memory_of_fresh_process(path: Path) -> tuple[int, int, int, int]:
+    """:func:`measure_rss` in a fresh process: faces, VmRSS before and after
+    opening the store at ``path``, and VmHWM, in KiB."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--measure-rss", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    faces, before, after, peak = (int(x) for x in child.stdout.split())
+    return faces, before, after, peak
 
 
 def bench(sizes: list[int], faces_per_user: int, queries: int) -> None:
@@ -156,10 +163,8 @@ def bench(sizes: list[int], faces_per_user: int, queries: int) -> None:
 
             # A write invalidates the cached view of its groups, so the first
             # search after it pays for rebuilding that view.
-            added = iter(unit_vectors(rng, queries))
             writes, first_searches = [], []
-            for n in range(queries):
-                vector = next(added)
+            for n, vector in enumerate(unit_vectors(rng, queries)):
                 record = FaceRecord(
                     hashlib.sha256(vector.tobytes()).hexdigest(), vector
                 )
@@ -179,13 +184,7 @@ def bench(sizes: list[int], faces_per_user: int, queries: int) -> None:
             )
 
         largest = Path(directory) / f"faces_{sizes[-1]}.db"
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure-rss", str(largest)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        faces, before, after, peak = (int(x) for x in child.stdout.split())
+        faces, before, after, peak = memory_of_fresh_process(largest)
         print(
             f"RSS of a fresh process holding {faces} faces: {after / 1024:.0f} MiB"
             f" (VmRSS; {before / 1024:.0f} MiB before opening the store,"

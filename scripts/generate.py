@@ -35,7 +35,7 @@ def build(out: Path) -> None:
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     generator = shutil.which("openapi-python-client", path=env["PATH"])
     if generator is None:
-        sys.exit("openapi-python-client is not installed: pip install -e '.[dev]'")
+        sys.exit("openapi-python-client is not installed: pip install -e '.[test]'")
     version = subprocess.run(
         [generator, "--version"], capture_output=True, text=True, check=True
     ).stdout

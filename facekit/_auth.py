@@ -42,7 +42,9 @@ to ``bce-auth-v1`` signatures.  Here the switch is the ``signing`` setting
 Credentials never reach a log record, an exception message or a ``repr``.
 Because httpx logs every request URL at INFO and the token travels in the
 query, creating a :class:`TokenAuth` installs a filter on the ``httpx`` logger
-that masks ``access_token``, ``client_id`` and ``client_secret`` in them.
+that masks ``access_token``, ``client_id`` and ``client_secret`` in them with
+:func:`facekit.redact`, which the local server and the command line use on
+their logs too.
 """
 
 from __future__ import annotations
@@ -56,15 +58,15 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias, TypeVar
-from urllib.parse import quote
+from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 import httpx
 
 from facekit._errors import AuthenticationError, ResponseFormatError
+from facekit._hooks import redact
 from facekit._signing import sign_request
 
-__all__ = ["BRAIN_ALL_SCOPE", "Signing", "TokenAuth", "redact_url"]
+__all__ = ["BRAIN_ALL_SCOPE", "Signing", "TokenAuth"]
 
 # Named for users to configure, so without the private module's underscore.
 _logger = logging.getLogger("facekit.auth")
@@ -78,7 +80,6 @@ BRAIN_ALL_SCOPE = "brain_all_scope"
 _TOKEN_REFUSED_CODES = frozenset({110, 111})
 _SIGNED_HEADERS = ("host", "x-bce-date")
 _SIGNATURE_EXPIRATION_SECONDS = 1800
-_SECRET_QUERY_KEYS = frozenset({"access_token", "client_id", "client_secret"})
 _MASK = "***"
 _EXCERPT_CHARS = 200
 # Entries of each per-URL cache; past this the cache starts over, so a
@@ -131,7 +132,7 @@ class TokenAuth(httpx.Auth):
         secret_key: str,
         *,
         token_url: str = "/oauth/2.0/token",
-        signing: Literal["auto", "always", "never"] = "auto",
+        signing: Signing = "auto",
         refresh_margin: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -139,7 +140,7 @@ class TokenAuth(httpx.Auth):
             raise ValueError("api_key must be a non-empty string")
         if not isinstance(secret_key, str) or not secret_key.strip():
             raise ValueError("secret_key must be a non-empty string")
-        if signing not in ("auto", "always", "never"):
+        if signing not in get_args(Signing):
             raise ValueError(
                 f"signing must be 'auto', 'always' or 'never', not {signing!r}"
             )
@@ -599,19 +600,6 @@ def _mask_key(key: str) -> str:
     return f"...{key[-4:]}" if len(key) >= 16 else _MASK
 
 
-def redact_url(url: httpx.URL | str) -> str:
-    """``url`` with the values of credential query parameters masked."""
-    url = httpx.URL(url)
-    if not url.query:
-        return str(url)
-    pairs = [
-        f"{quote(key, safe='')}="
-        + (_MASK if key in _SECRET_QUERY_KEYS else quote(value, safe=""))
-        for key, value in url.params.multi_items()
-    ]
-    return f"{url.copy_with(query=None)}?{'&'.join(pairs)}"
-
-
 class _RedactCredentials(logging.Filter):
     """Mask credentials in the URLs httpx logs at INFO for every request.
 
@@ -625,7 +613,7 @@ class _RedactCredentials(logging.Filter):
             isinstance(arg, httpx.URL) for arg in record.args
         ):
             record.args = tuple(
-                redact_url(arg) if isinstance(arg, httpx.URL) else arg
+                redact(str(arg)) if isinstance(arg, httpx.URL) else arg
                 for arg in record.args
             )
         return True

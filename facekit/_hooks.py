@@ -66,6 +66,7 @@ __all__ = [
     "RetryPlugin",
     "is_retryable",
     "redact",
+    "retry_decision",
 ]
 
 
@@ -293,8 +294,17 @@ class RetryPlugin:
 
 
 # Credentials that may appear in a URL's query, a JSON body or a header dump.
-_SECRET_NAMES = (
-    "access_token|refresh_token|client_secret|client_id|session_key|session_secret"
+# A query may spell a name's underscore as %5F; both must be masked.
+_SECRET_NAMES = "|".join(
+    name.replace("_", "(?:_|%5F)")
+    for name in (
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "client_id",
+        "session_key",
+        "session_secret",
+    )
 )
 _QUERY_SECRET = re.compile(rf"(?i)\b({_SECRET_NAMES})(=|%3D)[^&\s\"'#]*")
 _JSON_SECRET = re.compile(
@@ -348,6 +358,7 @@ class LoggingPlugin:
 
     def log_call(self, context: CallContext) -> None:
         """The ``after-call`` handler."""
+        # Every call ends here: skip the timing and redaction when INFO is off.
         if not self.logger.isEnabledFor(logging.INFO):
             return
         self.logger.info(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from facekit._auth import TokenAuth, redact_url
+from facekit._auth import TokenAuth
 from facekit._errors import AuthenticationError, ResponseFormatError
 from facekit._signing import verify_request
 
@@ -795,18 +795,30 @@ def test_repr_masks_credentials() -> None:
     assert SECRET_KEY not in repr(TokenAuth("short", SECRET_KEY))
 
 
-def test_redact_url_masks_credential_parameters() -> None:
+def test_the_httpx_log_filter_masks_credential_parameters() -> None:
+    TokenAuth(API_KEY, SECRET_KEY)  # installs the filter
+
+    def logged(url: str) -> str:
+        record = logging.LogRecord(
+            "httpx", logging.INFO, __file__, 0, "%s", (httpx.URL(url),), None
+        )
+        assert logging.getLogger("httpx").filter(record)
+        return record.getMessage()
+
     url = (
         f"{BASE}{TOKEN_PATH}?grant_type=client_credentials&client_id=a&client_secret=b"
     )
-    assert redact_url(url) == (
+    assert logged(url) == (
         f"{BASE}{TOKEN_PATH}?grant_type=client_credentials&client_id=***&client_secret=***"
     )
     assert (
-        redact_url(f"{BASE}/x?access_token=t&num=1")
-        == f"{BASE}/x?access_token=***&num=1"
+        logged(f"{BASE}/x?access_token=t&num=1") == f"{BASE}/x?access_token=***&num=1"
     )
-    assert redact_url(f"{BASE}/x") == f"{BASE}/x"
+    assert logged(f"{BASE}/x") == f"{BASE}/x"
+    assert (
+        logged(f"{BASE}/x?access%5Ftoken=t&client%5fsecret=s")
+        == f"{BASE}/x?access%5Ftoken=***&client%5fsecret=***"
+    )
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ from face_v2_client.models import (
 )
 
 from facekit import _requests, _spec
-from facekit._auth import TokenAuth
+from facekit._auth import Signing, TokenAuth
 from facekit._errors import (
     APIError,
     ConfigurationError,
@@ -63,7 +63,7 @@ from facekit._hooks import (
     retry_decision,
 )
 from facekit._images import ImageInput
-from facekit._requests import GroupIds, Images, PreparedCall
+from facekit._requests import GroupIds, Images, Model, PreparedCall
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -74,7 +74,7 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 DEFAULT_BASE_URL = "https://aip.baidubce.com"
 ENV_API_KEY = "FACEKIT_API_KEY"
@@ -92,7 +92,7 @@ def _headers() -> dict[str, str]:
 class _Call(Generic[T]):
     """One call's way through the hooks; shared by both clients, no I/O."""
 
-    __slots__ = ("_build", "_hooks", "_operation", "_prepared", "context")
+    __slots__ = ("_build", "_hooks", "_prepared", "context")
 
     def __init__(
         self,
@@ -102,7 +102,6 @@ class _Call(Generic[T]):
     ) -> None:
         self._hooks = hooks
         self._prepared = prepared
-        self._operation = prepared.operation
         self._build = build
         self.context = CallContext(prepared.operation.name)
 
@@ -125,7 +124,7 @@ class _Call(Generic[T]):
         """``after-response``, then the typed result or the error it holds."""
         self.context.response = response
         self._hooks.emit(Event.AFTER_RESPONSE, self.context)
-        return self._operation.parse(response)
+        return self._prepared.operation.parse(response)
 
     def succeeded(self, result: T) -> T:
         context = self.context
@@ -195,7 +194,7 @@ class _BaseClient:
         hooks: Hooks | None,
         plugins: Iterable[Plugin] | None,
         auth: httpx.Auth | None,
-        signing: Literal["auto", "always", "never"],
+        signing: Signing,
     ) -> None:
         self.app_id = app_id
         self.base_url = _resolve_base_url(base_url)
@@ -322,7 +321,7 @@ def _resolve_base_url(base_url: str | None) -> str:
 def _token_auth(
     api_key: str | None,
     secret_key: str | None,
-    signing: Literal["auto", "always", "never"],
+    signing: Signing,
 ) -> httpx.Auth:
     api_key = api_key or os.environ.get(ENV_API_KEY)
     secret_key = secret_key or os.environ.get(ENV_SECRET_KEY)
@@ -341,6 +340,24 @@ def _token_auth(
         )
 
     return TokenAuth(api_key, secret_key, signing=signing)
+
+
+def _check_http_client(
+    http_client: object,
+    pool_type: type[httpx.Client | httpx.AsyncClient],
+    transport: object,
+) -> None:
+    """Refuse an ``http_client`` the client cannot use.
+
+    A pool passed in brings its own transport, so ``transport=`` beside it is
+    a mistake; and a sync pool cannot serve the async client, nor the reverse.
+    """
+    if http_client is None:
+        return
+    if transport is not None:
+        raise ConfigurationError("pass transport= or http_client=, not both")
+    if not isinstance(http_client, pool_type):
+        raise ConfigurationError(f"http_client must be an httpx.{pool_type.__name__}")
 
 
 class FaceClient(_BaseClient):
@@ -394,18 +411,13 @@ class FaceClient(_BaseClient):
             auth=auth,
             signing=signing,
         )
-        if http_client is not None:
-            if transport is not None:
-                raise ConfigurationError("pass transport= or http_client=, not both")
-            if not isinstance(http_client, httpx.Client):
-                raise ConfigurationError("http_client must be an httpx.Client")
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self._http = httpx.Client(
+        _check_http_client(http_client, httpx.Client, transport)
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = httpx.Client(
                 timeout=timeout, verify=verify, transport=transport, headers=_headers()
             )
-            self._owns_http = True
+        self._http = http_client
 
     def close(self) -> None:
         """Close the connection pool (unless the caller passed ``http_client``)."""
@@ -574,18 +586,13 @@ class AsyncFaceClient(_BaseClient):
             auth=auth,
             signing=signing,
         )
-        if http_client is not None:
-            if transport is not None:
-                raise ConfigurationError("pass transport= or http_client=, not both")
-            if not isinstance(http_client, httpx.AsyncClient):
-                raise ConfigurationError("http_client must be an httpx.AsyncClient")
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self._http = httpx.AsyncClient(
+        _check_http_client(http_client, httpx.AsyncClient, transport)
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(
                 timeout=timeout, verify=verify, transport=transport, headers=_headers()
             )
-            self._owns_http = True
+        self._http = http_client
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the caller passed ``http_client``)."""

@@ -26,9 +26,9 @@ any body carrying ``error_code`` is an error, even one without
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 from face_v2_client.api.detect import detect as _detect
@@ -73,6 +73,7 @@ from facekit._validation import Checker
 
 __all__ = [
     "OPERATIONS",
+    "Model",
     "Operation",
     "PreparedCall",
     "add_group_user",
@@ -89,7 +90,15 @@ __all__ = [
     "verify_user",
 ]
 
-T = TypeVar("T")
+
+class Model(Protocol):
+    """A generated model of a success body, as :class:`Operation` builds it."""
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self: ...
+
+
+T = TypeVar("T", bound=Model)
 V = TypeVar("V")
 
 Images = ImageInput | Sequence[ImageInput]
@@ -103,11 +112,10 @@ _EXCERPT_CHARS = 120
 
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[T]):
-    """One operation of the spec: its id and how to read its success body."""
+    """One operation of the spec: its id and the model of its success body."""
 
     name: str
     result_type: type[T]
-    from_dict: Callable[[Mapping[str, Any]], T]
 
     def parse(self, response: httpx.Response) -> T:
         """The typed result of ``response``, or raise what it says went wrong."""
@@ -126,7 +134,7 @@ class Operation(Generic[T]):
             raise error_from_body(body)
 
         try:
-            return self.from_dict(body)
+            return self.result_type.from_dict(body)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise _format_error(
                 f"the body is not a {self.result_type.__name__}", response
@@ -154,20 +162,18 @@ class PreparedCall(Generic[T]):
     kwargs: dict[str, Any]
 
 
-DETECT = Operation("detect", DetectResult, DetectResult.from_dict)
-MATCH = Operation("match", MatchResult, MatchResult.from_dict)
-ADD_USER = Operation("addUser", LogIdResult, LogIdResult.from_dict)
-UPDATE_USER = Operation("updateUser", LogIdResult, LogIdResult.from_dict)
-DELETE_USER = Operation("deleteUser", LogIdResult, LogIdResult.from_dict)
-VERIFY_USER = Operation("verifyUser", VerifyResult, VerifyResult.from_dict)
-IDENTIFY_USER = Operation("identifyUser", IdentifyResult, IdentifyResult.from_dict)
-GET_USER = Operation("getUser", UserResult, UserResult.from_dict)
-GET_GROUP_LIST = Operation("getGroupList", GroupListResult, GroupListResult.from_dict)
-GET_GROUP_USERS = Operation(
-    "getGroupUsers", GroupUsersResult, GroupUsersResult.from_dict
-)
-ADD_GROUP_USER = Operation("addGroupUser", LogIdResult, LogIdResult.from_dict)
-DELETE_GROUP_USER = Operation("deleteGroupUser", LogIdResult, LogIdResult.from_dict)
+DETECT = Operation("detect", DetectResult)
+MATCH = Operation("match", MatchResult)
+ADD_USER = Operation("addUser", LogIdResult)
+UPDATE_USER = Operation("updateUser", LogIdResult)
+DELETE_USER = Operation("deleteUser", LogIdResult)
+VERIFY_USER = Operation("verifyUser", VerifyResult)
+IDENTIFY_USER = Operation("identifyUser", IdentifyResult)
+GET_USER = Operation("getUser", UserResult)
+GET_GROUP_LIST = Operation("getGroupList", GroupListResult)
+GET_GROUP_USERS = Operation("getGroupUsers", GroupUsersResult)
+ADD_GROUP_USER = Operation("addGroupUser", LogIdResult)
+DELETE_GROUP_USER = Operation("deleteGroupUser", LogIdResult)
 
 OPERATIONS: Mapping[str, Operation[Any]] = {
     operation.name: operation

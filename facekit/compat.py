@@ -70,7 +70,6 @@ _logger = logging.getLogger(__name__)
 
 # The official SDK's defaults, in seconds, for connecting and for reading.
 _DEFAULT_TIMEOUT_SECONDS = 60.0
-_TIMEOUT_CODE = "SDK108"
 _IMAGE_FIELDS = frozenset({"image", "images"})
 
 
@@ -96,9 +95,10 @@ class AipFace:
         base_url: str | None = None,
         _transport: httpx.BaseTransport | None = None,
     ) -> None:
-        # The httpx client is made here, not by FaceClient, so that the two
-        # timeout setters can change it: requests take the client's timeout
-        # when they are built.
+        # TODO: Let FaceClient build the pool and have _set_timeout go through
+        # FaceClient.timeout, which serves the two setters as well.  Until
+        # then requests carry httpx's User-Agent, not facekit's, and take
+        # FaceClient's general request path rather than its faster one.
         self._http = httpx.Client(
             timeout=httpx.Timeout(_DEFAULT_TIMEOUT_SECONDS), transport=_transport
         )
@@ -327,8 +327,8 @@ def _call(send: Callable[[], _Result]) -> dict[str, Any]:
     except ValidationError as error:
         _logger.debug("refused before sending: %s", error)
         return _validation_dict(error)
-    except RequestTimeoutError:
-        return _sdk_dict(_TIMEOUT_CODE)
+    except RequestTimeoutError as error:
+        return _code_dict(error.error_code)
     except APIError as error:
         return _api_dict(error)
     return result.to_dict()
@@ -340,13 +340,13 @@ def _validation_dict(error: ValidationError) -> dict[str, Any]:
     # spec gives the problem (216100 for ranges and face_fields names).
     for code in error.codes:
         if code.startswith("SDK"):
-            return _sdk_dict(code)
-    service_code = int(error.codes[0])
-    return {"error_code": service_code, "error_msg": _message(service_code)}
+            return _code_dict(code)
+    return _code_dict(int(error.codes[0]))
 
 
-def _sdk_dict(code: str) -> dict[str, Any]:
-    return {"error_code": code, "error_msg": _message(code)}
+def _code_dict(code: int | str) -> dict[str, Any]:
+    """The old SDK's error dict for a code, with the spec's message for it."""
+    return {"error_code": code, "error_msg": _spec.error_codes()[code].message}
 
 
 def _api_dict(error: APIError) -> dict[str, Any]:
@@ -357,7 +357,3 @@ def _api_dict(error: APIError) -> dict[str, Any]:
     if error.log_id is not None:
         body["log_id"] = error.log_id
     return body
-
-
-def _message(code: int | str) -> str:
-    return _spec.error_codes()[code].message

@@ -165,8 +165,7 @@ class FakeCloud:
 
     @property
     def form(self) -> dict[str, list[str]]:
-        (_, form), *_ = self.calls[-1:]
-        return form
+        return self.calls[-1][1]
 
     @property
     def path(self) -> str:

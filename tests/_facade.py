@@ -53,6 +53,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "delete_group_user",
     ),
 }
+# path -> operationId
+OPERATION_AT: dict[str, str] = {path: op for op, (path, _) in OPERATIONS.items()}
 
 # A valid call of every operation, positional and keyword arguments.
 VALID_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
@@ -115,6 +117,10 @@ def success_example(operation_id: str) -> dict[str, Any]:
 def request_schema(operation_id: str) -> dict[str, Any]:
     body = operation(operation_id)["requestBody"]["content"]
     return inline(body["application/x-www-form-urlencoded"]["schema"])  # type: ignore[no-any-return]
+
+
+def request_schema_by_name(name: str) -> dict[str, Any]:
+    return inline(schema(name))  # type: ignore[no-any-return]
 
 
 # -- JSON Schema with the spec's semantics ------------------------------------
@@ -241,16 +247,12 @@ class FakeService:
         if queued:
             answer = queued.pop(0)
         else:
-            operation_id = next(
-                op for op, (path, _) in OPERATIONS.items() if path == request.url.path
-            )
-            answer = success_example(operation_id)
+            answer = success_example(OPERATION_AT[request.url.path])
         return _respond(answer, request)
 
     def operations(self) -> list[str]:
         """The operation ids of the recorded requests, in order."""
-        by_path = {path: op for op, (path, _) in OPERATIONS.items()}
-        return [by_path[request.url.path] for request in self.requests]
+        return [OPERATION_AT[request.url.path] for request in self.requests]
 
 
 def _respond(answer: Answer, request: httpx.Request) -> httpx.Response:

@@ -18,9 +18,9 @@ from _facade import (
     TOKEN,
     FakeService,
     decode_form,
-    inline,
     make_client,
     request_schema,
+    request_schema_by_name,
     schema,
     spec,
     spec_errors,
@@ -172,10 +172,6 @@ def test_the_spec_success_examples_parse_to_typed_results(operation_id: str) -> 
 def spec_range(request: str, field: str) -> st.SearchStrategy[int]:
     node = request_schema_by_name(request)["properties"][field]
     return st.integers(node["minimum"], node["maximum"])
-
-
-def request_schema_by_name(name: str) -> dict[str, Any]:
-    return inline(schema(name))  # type: ignore[no-any-return]
 
 
 def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

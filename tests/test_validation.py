@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,14 +11,14 @@ import schemathesis
 from _facade import (
     BMP,
     JPEG,
-    OPERATIONS,
+    OPERATION_AT,
     PNG,
     SPEC_PATH,
     FakeService,
-    inline,
     make_client,
     no_io_client,
     request_schema,
+    request_schema_by_name,
     schema,
     spec,
     spec_errors,
@@ -373,10 +373,6 @@ def test_integer_ranges_come_from_the_spec(
         assert codes_of(lambda bad=bad: call(bad)) == [(field, code)]
 
 
-def request_schema_by_name(name: str) -> Mapping[str, Any]:
-    return inline(schema(name))  # type: ignore[no-any-return]
-
-
 def test_face_fields_are_the_spec_enum_as_a_string_or_a_list() -> None:
     names = schema("FaceFields")["x-comma-list-enum"]
     code = schema("FaceFields")["x-sdk-codes"]["format"]
@@ -456,8 +452,7 @@ def usable_body(path: str, body: object) -> dict[str, Any] | None:
     """
     if not isinstance(body, dict):
         return None
-    operation = next(op for op, (p, _) in OPERATIONS_BY_PATH.items() if p == path)
-    declared = request_schema(operation)
+    declared = request_schema(OPERATION_AT[path])
     fields = {k: v for k, v in body.items() if k not in IMAGE_FIELDS}
     if set(fields) - set(declared["properties"]):
         return None
@@ -480,8 +475,6 @@ def wire_form(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-OPERATIONS_BY_PATH = OPERATIONS
-
 CASES = settings(
     max_examples=40,
     deadline=None,
@@ -493,7 +486,7 @@ CASES = settings(
 @pytest.mark.parametrize("path", sorted(CALLS))
 def test_schemathesis_positive_cases_are_accepted(api: Any, path: str) -> None:
     client = make_client(FakeService())
-    operation = next(op for op, (p, _) in OPERATIONS_BY_PATH.items() if p == path)
+    operation = OPERATION_AT[path]
 
     @CASES
     @given(case=api[path]["POST"].as_strategy())
@@ -516,7 +509,7 @@ def test_schemathesis_negative_cases_are_refused_when_the_spec_refuses_them(
     api: Any, path: str
 ) -> None:
     client = make_client(FakeService())
-    operation = next(op for op, (p, _) in OPERATIONS_BY_PATH.items() if p == path)
+    operation = OPERATION_AT[path]
     seen = {"refused": 0}
 
     @CASES

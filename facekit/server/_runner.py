@@ -35,9 +35,9 @@ __all__ = ["bind_socket", "make_key_pair", "redact_server_logs", "serve", "url_o
 
 logger = logging.getLogger(__name__)
 
-# Two cores: two workers do the model work (see app.py) and at most 32
-# requests wait for them; uvicorn answers 503 past this many connections,
-# leaving room for token requests and idle keep-alive connections.
+# At most 32 face requests are admitted at once (app.py's max_pending);
+# uvicorn answers 503 past this many connections, leaving room for token
+# requests and idle keep-alive connections.
 _LIMIT_CONCURRENCY: Final = 64
 _READY_PREFIX: Final = "facekit: serving on "
 # The access log (INFO) and the ASGI message log (TRACE, which prints scopes).

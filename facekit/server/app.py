@@ -61,7 +61,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import facekit
 from facekit import _spec
 from facekit.server import _forms
-from facekit.server._forms import Form, Operation, api_error
+from facekit.server._forms import Form, Operation
 from facekit.server.engine import (
     MAX_PIXELS,
     SAME_PERSON_COSINE,
@@ -72,7 +72,7 @@ from facekit.server.engine import (
     get_engine,
     similarity_to_score,
 )
-from facekit.server.errors import ApiError
+from facekit.server.errors import ApiError, api_error
 from facekit.server.store import FaceRecord, FaceStore
 from facekit.server.tokens import (
     DEFAULT_LIFETIME,
@@ -292,19 +292,19 @@ class _FaceServer:
             "addGroupUser": self.add_group_user,
             "deleteGroupUser": self.delete_group_user,
         }
+        # Not face operations: no authentication, no form.
+        plain: dict[str, Callable[[Request], Awaitable[Response]]] = {
+            "getAccessToken": self.token,
+            "getCapabilities": self.capabilities,
+        }
         operations = _forms.operations()
-        if set(operations) != {*handlers, "getAccessToken", "getCapabilities"}:
+        if set(operations) != {*handlers, *plain}:
             raise RuntimeError("the spec's operations changed: update the routes")
 
-        token = operations["getAccessToken"]
-        routes = [
-            Route(token.path, self.token, methods=[token.method]),
-            Route(
-                operations["getCapabilities"].path,
-                self.capabilities,
-                methods=[operations["getCapabilities"].method],
-            ),
-        ]
+        routes = []
+        for operation_id, endpoint in plain.items():
+            operation = operations[operation_id]
+            routes.append(Route(operation.path, endpoint, methods=[operation.method]))
         for operation_id, handler in handlers.items():
             operation = operations[operation_id]
             routes.append(
@@ -490,19 +490,16 @@ class _FaceServer:
             for face in faces
         ]
 
-    def _embed(self, text: str) -> tuple[str, Embedding] | None:
-        """The image's digest and its largest face's embedding; None if faceless."""
+    def _embed(self, data: bytes) -> Embedding | None:
+        """The embedding of the image's largest face; None if it has none."""
         engine = self._engine()
-        data = _forms.decode_image(text)
         image = engine.decode(data)
         faces = engine.detect(image, 1)
-        if not faces:
-            return None
-        return hashlib.sha256(data).hexdigest(), engine.embed(image, faces[0])
+        return engine.embed(image, faces[0]) if faces else None
 
     def _embed_each(self, texts: tuple[str, ...]) -> list[Embedding | None]:
         # One image at a time, so one decoded image at most is held.
-        return [None if (found := self._embed(t)) is None else found[1] for t in texts]
+        return [self._embed(_forms.decode_image(text)) for text in texts]
 
     def _queries(self, texts: tuple[str, ...]) -> list[Embedding]:
         """Embeddings of the images that hold a face; 216402 if none does."""
@@ -515,10 +512,13 @@ class _FaceServer:
         """One face per image, the largest; an image without one is refused."""
         records = []
         for text in texts:
-            found = self._embed(text)
-            if found is None:
+            data = _forms.decode_image(text)
+            embedding = self._embed(data)
+            if embedding is None:
                 raise api_error(216402)
-            records.append(FaceRecord(*found))
+            # Only enrolment needs the digest: the library refuses an image
+            # its user already holds.
+            records.append(FaceRecord(hashlib.sha256(data).hexdigest(), embedding))
         return records
 
     def _add_user(

@@ -80,14 +80,15 @@ import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from facekit import _spec
-from facekit.server.errors import ApiError
+from facekit._images import sniff_format
+from facekit.server.errors import api_error
 
 __all__ = [
     "DETECT_MAX_SIDE",
@@ -106,7 +107,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ImageFormat = Literal["jpeg", "png", "bmp"]
 Image = npt.NDArray[np.uint8]
 
 MAX_PIXELS: Final = _spec.max_pixels()
@@ -159,11 +159,6 @@ _FACE_MODEL_MM: Final = np.array(
 # face and yaw is withheld (the test photographs stay under 0.03).
 _POSE_MAX_ERROR: Final = 0.08
 
-_ERROR_EMPTY: Final = (216200, "empty image")
-_ERROR_FORMAT: Final = (216201, "image format error")
-_ERROR_SIZE: Final = (216202, "image size error")
-
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _JPEG_SOF: Final = frozenset(
     [0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF]
 )
@@ -212,35 +207,35 @@ class Quality:
     """Fraction of the detected box's area inside the image, 0..1."""
 
 
-def sniff_format(data: bytes) -> ImageFormat | None:
-    """The image format named by the leading magic bytes, or ``None``."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(_PNG_SIGNATURE):
-        return "png"
-    if data.startswith(b"BM"):
-        return "bmp"
-    return None
-
-
 def image_dimensions(data: bytes) -> tuple[int, int]:
     """``(width, height)`` read from the header alone, without decoding pixels.
 
     Raises :class:`ApiError` 216201 when the data is not a JPEG, PNG or BMP
     whose header can be read.
     """
+    width, height, _ = _read_header(data)
+    return width, height
+
+
+def _read_header(data: bytes) -> tuple[int, int, int | None]:
+    """Width, height and, for a JPEG, where its scan begins; 216201 if unreadable.
+
+    The format is the one :func:`sniff_format` names from the spec's magic
+    bytes (``x-image-rules``).
+    """
     image_format = sniff_format(data)
+    scan_start = None
     if image_format == "jpeg":
-        width, height, _ = _jpeg_frame(data)
+        width, height, scan_start = _jpeg_frame(data)
     elif image_format == "png":
         width, height = _png_size(data)
     elif image_format == "bmp":
         width, height = _bmp_size(data)
     else:
-        raise ApiError(*_ERROR_FORMAT)
+        raise api_error(216201)
     if width <= 0 or height <= 0:
-        raise ApiError(*_ERROR_FORMAT)
-    return width, height
+        raise api_error(216201)
+    return width, height, scan_start
 
 
 def _jpeg_frame(data: bytes) -> tuple[int, int, int]:
@@ -249,45 +244,45 @@ def _jpeg_frame(data: bytes) -> tuple[int, int, int]:
     pos = 2
     while True:
         if pos >= len(data) or data[pos] != 0xFF:
-            raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216201)
         while pos < len(data) and data[pos] == 0xFF:
             pos += 1
         if pos + 3 > len(data):
-            raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216201)
         marker = data[pos]
         pos += 1
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:
             continue
         if marker in (0x00, 0xD8, 0xD9):
-            raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216201)
         length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2 or pos + length > len(data):
-            raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216201)
         if marker in _JPEG_SOF and size is None:
             if length < 8:
-                raise ApiError(*_ERROR_FORMAT)
+                raise api_error(216201)
             height = int.from_bytes(data[pos + 3 : pos + 5], "big")
             width = int.from_bytes(data[pos + 5 : pos + 7], "big")
             size = (width, height)
         if marker == 0xDA:
             if size is None:
-                raise ApiError(*_ERROR_FORMAT)
+                raise api_error(216201)
             return size[0], size[1], pos + length
         pos += length
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
     if len(data) < 24 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
-        raise ApiError(*_ERROR_FORMAT)
+        raise api_error(216201)
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _bmp_size(data: bytes) -> tuple[int, int]:
     if len(data) < 26:
-        raise ApiError(*_ERROR_FORMAT)
+        raise api_error(216201)
     header_size = int.from_bytes(data[14:18], "little")
     if header_size not in _BMP_HEADER_SIZES or len(data) < 14 + header_size:
-        raise ApiError(*_ERROR_FORMAT)
+        raise api_error(216201)
     if header_size == 12:
         width = int.from_bytes(data[18:20], "little")
         height = int.from_bytes(data[20:22], "little")
@@ -298,7 +293,7 @@ def _bmp_size(data: bytes) -> tuple[int, int]:
         height = abs(int.from_bytes(data[22:26], "little", signed=True))
         planes = int.from_bytes(data[26:28], "little")
     if planes != 1:
-        raise ApiError(*_ERROR_FORMAT)
+        raise api_error(216201)
     return width, height
 
 
@@ -379,21 +374,19 @@ class FaceEngine:
         left to the decoder, which may fill the missing rows with grey.
         """
         if not data:
-            raise ApiError(*_ERROR_EMPTY)
-        width, height = image_dimensions(data)
+            raise api_error(216200)
+        width, height, scan_start = _read_header(data)
         if width * height > MAX_PIXELS:
-            raise ApiError(*_ERROR_SIZE)
-        if sniff_format(data) == "jpeg":
-            _, _, scan_start = _jpeg_frame(data)
-            if data.find(b"\xff\xd9", scan_start) == -1:
-                raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216202)
+        if scan_start is not None and data.find(b"\xff\xd9", scan_start) == -1:
+            raise api_error(216201)
 
         buffer = np.frombuffer(data, dtype=np.uint8)
         decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
         # The pixel cap was enforced on the header, so the decoded image must
         # agree with it (EXIF rotation may swap the sides, not the product).
         if decoded is None or decoded.shape[0] * decoded.shape[1] != width * height:
-            raise ApiError(*_ERROR_FORMAT)
+            raise api_error(216201)
         return np.asarray(decoded, dtype=np.uint8)
 
     def detect(self, image: Image, max_faces: int = 1) -> list[Face]:

@@ -56,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facekit import _spec
-from facekit.server.errors import ApiError
+from facekit.server.errors import ApiError, api_error
 
 __all__ = [
     "EMBEDDING_DIM",
@@ -191,34 +191,42 @@ def _cosines(matrix: Vector, query: Vector) -> Vector:
     return scores
 
 
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def _group_list(group_ids: Iterable[str]) -> list[str]:
+    """The group ids in order, each once; 216100 when there are none."""
+    groups = list(dict.fromkeys(group_ids))
+    if not groups:
+        raise api_error(216100, "group_id is empty")
+    return groups
 
 
 def _check_faces(faces: Sequence[FaceRecord]) -> None:
     if not faces:
-        raise ApiError(216614, "not enough images")
+        raise api_error(216614)
     if len({face.digest for face in faces}) != len(faces):
-        raise ApiError(216616, "image exist")
+        raise _image_exists()
     if len(faces) > MAX_FACES_PER_USER:
         raise _too_many_faces()
 
 
+def _image_exists() -> ApiError:
+    # The service's words, as in the spec's addUser example, rather than the
+    # table's "image existed"; "already add" of add_group_user is the other
+    # message the spec's examples give instead of the table's.
+    return ApiError(216616, "image exist")
+
+
 def _too_many_faces() -> ApiError:
-    return ApiError(
-        216617,
-        f"fail to add user: a user holds at most {MAX_FACES_PER_USER} faces",
-    )
+    return api_error(216617, f"a user holds at most {MAX_FACES_PER_USER} faces")
 
 
 def _check_positive(name: str, value: int) -> None:
     if value < 1:
-        raise ApiError(216100, f"invalid param: {name} must be at least 1")
+        raise api_error(216100, f"{name} must be at least 1")
 
 
 def _check_paging(start: int, num: int) -> None:
     if start < 0 or num < 0:
-        raise ApiError(216100, "invalid param: start and num must not be negative")
+        raise api_error(216100, "start and num must not be negative")
 
 
 @dataclass(frozen=True)
@@ -288,7 +296,7 @@ class _Index:
         while chunk := cursor.fetchmany(_LOAD_CHUNK):
             blob = b"".join(embedding for _, embedding in chunk)
             if len(blob) != len(chunk) * EMBEDDING_DIM * 4:
-                raise ApiError(216300, "db error: an embedding has the wrong size")
+                raise api_error(216300, "an embedding has the wrong size")
             block = np.frombuffer(blob, dtype="<f4").reshape(len(chunk), EMBEDDING_DIM)
             end = row + len(chunk)
             index._matrix[row:end] = block
@@ -553,9 +561,7 @@ class FaceStore:
         of the digests.
         """
         _check_faces(faces)
-        groups = _unique(group_ids)
-        if not groups:
-            raise ApiError(216100, "invalid param: group_id is empty")
+        groups = _group_list(group_ids)
 
         with self._transaction() as write:
             conn = write.conn
@@ -572,7 +578,7 @@ class FaceStore:
                     )
                 }
                 if not held.isdisjoint(face.digest for face in faces):
-                    raise ApiError(216616, "image exist")
+                    raise _image_exists()
                 if len(held) + len(faces) > MAX_FACES_PER_USER:
                     raise _too_many_faces()
                 conn.execute(
@@ -597,15 +603,13 @@ class FaceStore:
         otherwise), as the cloud's ``group_id`` argument of update does.
         """
         _check_faces(faces)
-        groups = None if group_ids is None else _unique(group_ids)
-        if groups is not None and not groups:
-            raise ApiError(216100, "invalid param: group_id is empty")
+        groups = None if group_ids is None else _group_list(group_ids)
 
         with self._transaction() as write:
             conn = write.conn
             current = _groups_of(conn, uid)
             if not current or (groups is not None and current.isdisjoint(groups)):
-                raise ApiError(216612, "user not exist")
+                raise api_error(216612)
             conn.execute("DELETE FROM faces WHERE uid = ?", (uid,))
             _insert_faces(conn, uid, faces)
             if user_info is not None:
@@ -620,7 +624,7 @@ class FaceStore:
             conn = write.conn
             deleted = conn.execute("DELETE FROM users WHERE uid = ?", (uid,)).rowcount
             if deleted == 0:
-                raise ApiError(216612, "user not exist")
+                raise api_error(216612)
             write.then(partial(self._index.drop_user, uid))
 
     def add_group_user(
@@ -632,17 +636,15 @@ class FaceStore:
         ``already add``; one in some of them joins the others. With
         ``src_group_id`` the user must be a member of it (216100 otherwise).
         """
-        groups = _unique(group_ids)
-        if not groups:
-            raise ApiError(216100, "invalid param: group_id is empty")
+        groups = _group_list(group_ids)
 
         with self._transaction() as write:
             conn = write.conn
             current = _groups_of(conn, uid)
             if not current:
-                raise ApiError(216612, "user not exist")
+                raise api_error(216612)
             if src_group_id is not None and src_group_id not in current:
-                raise ApiError(216100, "invalid param: uid is not in src_group_id")
+                raise api_error(216100, "uid is not in src_group_id")
             missing = [group_id for group_id in groups if group_id not in current]
             if not missing:
                 raise ApiError(216100, "already add")
@@ -656,11 +658,11 @@ class FaceStore:
             conn = write.conn
             current = _groups_of(conn, uid)
             if not current:
-                raise ApiError(216612, "user not exist")
+                raise api_error(216612)
             if group_id not in current:
-                raise ApiError(216613, "user not found")
+                raise api_error(216613)
             if len(current) == 1:
-                raise ApiError(216619, "user must be in one group at least")
+                raise api_error(216619)
             conn.execute(
                 "DELETE FROM memberships WHERE uid = ? AND group_id = ?",
                 (uid, group_id),
@@ -681,7 +683,7 @@ class FaceStore:
                 (uid,),
             ).fetchall()
         if not rows:
-            raise ApiError(216612, "user not exist")
+            raise api_error(216612)
         groups = [group_id for _, group_id in rows if group_id is not None]
         return UserRecord(uid=uid, user_info=rows[0][0], groups=groups)
 
@@ -729,7 +731,7 @@ class FaceStore:
             self._refresh_if_changed(conn)
             scores = self._index.verify(uid, vector, top_num)
         if scores is None:
-            raise ApiError(216612, "user not exist")
+            raise api_error(216612)
         return scores
 
     def identify(
@@ -746,9 +748,7 @@ class FaceStore:
         pass 1.0 by a rounding error); mapping them to scores is the caller's.
         """
         vector = _unit_vector(query)
-        groups = _unique(group_ids)
-        if not groups:
-            raise ApiError(216100, "invalid param: group_id is empty")
+        groups = _group_list(group_ids)
         _check_positive("user_top_num", user_top_num)
         _check_positive("face_top_num", face_top_num)
 
@@ -756,7 +756,7 @@ class FaceStore:
             self._refresh_if_changed(conn)
             found = self._index.search(groups, vector, user_top_num, face_top_num)
             if not found:
-                raise ApiError(216618, "no user in group")
+                raise api_error(216618)
             placeholders = ",".join("?" * len(found))
             infos = dict(
                 conn.execute(
@@ -779,7 +779,7 @@ class FaceStore:
         """Hold the lock, and turn any SQLite failure into a 216300."""
         with self._lock:
             if self._conn is None:
-                raise ApiError(216300, "db error: the store is closed")
+                raise api_error(216300, "the store is closed")
             try:
                 yield self._conn
             except sqlite3.Error as exc:
@@ -830,10 +830,10 @@ class FaceStore:
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise ApiError(
+            raise api_error(
                 216300,
-                f"db error: schema version {version} is newer than the "
-                f"supported {SCHEMA_VERSION}",
+                f"schema version {version} is newer than the supported "
+                f"{SCHEMA_VERSION}",
             )
         # TODO: when a second schema version exists, migrate step by step
         # here instead of only creating version 1 in an empty file.
@@ -843,9 +843,7 @@ class FaceStore:
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
             ).fetchone()
             if tables:
-                raise ApiError(
-                    216300, "db error: the file holds tables but no face schema"
-                )
+                raise api_error(216300, "the file holds tables but no face schema")
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -907,7 +905,7 @@ def _connect(target: str, *, readonly: bool, busy_timeout: float) -> sqlite3.Con
 
 def _db_error(exc: sqlite3.Error) -> ApiError:
     logger.error("face store: SQLite failed: %s", exc)
-    return ApiError(216300, f"db error: {exc}")
+    return api_error(216300, str(exc))
 
 
 def _groups_of(conn: sqlite3.Connection, uid: str) -> set[str]:

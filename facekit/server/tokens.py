@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from facekit import _signing
-from facekit.server.errors import ApiError
+from facekit.server.errors import api_error
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -170,9 +170,9 @@ class TokenIssuer:
             self._purge(now)
             grant = self._grants.get(digest)
         if grant is None or not hmac.compare_digest(grant.digest, digest):
-            raise ApiError(110, "Access token invalid or no longer valid")
+            raise api_error(110)
         if now >= grant.expires_at:
-            raise ApiError(111, "Access token expired")
+            raise api_error(111)
         return grant.api_key
 
     def check_signature(
@@ -201,7 +201,7 @@ class TokenIssuer:
             # The reason is for the server's log only: telling the caller
             # which part failed would help someone probing for a key.
             logger.debug("refused a signed request: %s", exc)
-            raise ApiError(14, "IAM Certification failed") from None
+            raise api_error(14) from None
 
     def _purge(self, now: float) -> None:
         """Forget grants past their grace period; the caller holds the lock."""

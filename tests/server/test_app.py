@@ -4,7 +4,6 @@ import asyncio
 import base64
 import struct
 import threading
-import zlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import httpx
 import jsonschema
 import numpy as np
 import pytest
+from _faultkit import png_bomb
 
 from facekit import _signing, _spec
 from facekit.server import app as app_module
@@ -82,23 +82,6 @@ async def error_code(
     code: int = body["error_code"]
     assert body["error_msg"]
     return code
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width x height`` and whose data is tiny."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload)
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    data = zlib.compress(b"\x00" * 1024)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", data)
-        + chunk(b"IEND", b"")
-    )
 
 
 def _encode(image_bytes: bytes) -> str:
@@ -497,7 +480,7 @@ def _bmp_header_only(width: int, height: int) -> bytes:
 @pytest.mark.parametrize(
     "bomb",
     [
-        _png_header_only(100_000, 100_000),
+        png_bomb(100_000, 100_000),
         _jpeg_header_only(65_535, 65_535),
         _bmp_header_only(100_000, 100_000),
     ],

@@ -4,7 +4,6 @@ import dataclasses
 import itertools
 import math
 import struct
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from _faultkit import png_bomb
 
 from facekit.server import engine as engine_module
 from facekit.server.engine import (
@@ -329,15 +329,6 @@ def test_get_engine_is_cached() -> None:
 # --- decoding ------------------------------------------------------------------
 
 
-def _png_header(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
-
-
 def _jpeg_header(width: int, height: int) -> bytes:
     components = b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"
     frame = struct.pack(">BHHB", 8, height, width, 3) + components
@@ -407,7 +398,7 @@ def test_decode_refuses_a_jpeg_whose_scan_is_garbage(engine: FaceEngine) -> None
     assert excinfo.value.error_code == 216201
 
 
-@pytest.mark.parametrize("make", [_png_header, _jpeg_header, _bmp_header])
+@pytest.mark.parametrize("make", [png_bomb, _jpeg_header, _bmp_header])
 def test_decode_refuses_bombs_from_the_header(
     engine: FaceEngine, monkeypatch: pytest.MonkeyPatch, make: Any
 ) -> None:
@@ -426,11 +417,11 @@ def test_pixel_cap_is_inclusive(
 ) -> None:
     monkeypatch.setattr(cv2, "imdecode", _refuse_decoding)
     with pytest.raises(ApiError) as excinfo:
-        engine.decode(_png_header(MAX_PIXELS + 1, 1))
+        engine.decode(png_bomb(MAX_PIXELS + 1, 1))
     assert excinfo.value.error_code == 216202
     # Exactly at the cap the header passes and decoding is attempted.
     with pytest.raises(DecodeAttempted):
-        engine.decode(_png_header(MAX_PIXELS, 1))
+        engine.decode(png_bomb(MAX_PIXELS, 1))
 
 
 @pytest.mark.parametrize("extension", [".png", ".bmp"])
@@ -492,7 +483,7 @@ def test_decode_errors_match_the_spec(engine: FaceEngine) -> None:
 
     table = _spec.error_codes()
 
-    for data in (b"", b"plain text", _png_header(MAX_PIXELS, 2)):
+    for data in (b"", b"plain text", png_bomb(MAX_PIXELS, 2)):
         with pytest.raises(ApiError) as excinfo:
             engine.decode(data)
         assert excinfo.value.error_msg == table[excinfo.value.error_code].message

@@ -51,10 +51,6 @@ def parse_injections(values: Sequence[str]) -> dict[int, float]:
     return rates
 
 
-def _local_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = (
         "127.0.0.1"
@@ -107,7 +103,7 @@ def serve(
 
     if api_key is None or secret_key is None:
         api_key, secret_key = _runner.make_key_pair()
-        url = _local_url(host, port) if port else "<the URL printed below>"
+        url = _runner.url_for(host, port) if port else "<the URL printed below>"
         print("no key pair given; this run accepts a development pair:")
         print(f"  export {ENV_BASE_URL}={url}")
         print(f"  export {ENV_API_KEY}={api_key}")

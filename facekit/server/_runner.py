@@ -102,9 +102,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def url_for(host: str, port: int) -> str:
+    """The base URL of a server on ``host`` and ``port`` (IPv6 in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return url_for(host, port)
 
 
 def serve(

@@ -11,44 +11,18 @@ from typing import Annotated
 
 import typer
 
-from facekit import _spec
+from facekit import _injection
 from facekit._client import ENV_API_KEY, ENV_BASE_URL, ENV_SECRET_KEY
 from facekit.cli import _fail
 
 
 def parse_injections(values: Sequence[str]) -> dict[int, float]:
-    """``["18:0.2", "216300=0.01"]`` as ``{18: 0.2, 216300: 0.01}``.
-
-    Codes must be numeric codes of the spec, rates between 0 and 1, their sum
-    at most 1 (one draw per call decides which error, if any).
-    """
-    rates: dict[int, float] = {}
-    for text in values:
-        separator = ":" if ":" in text else "="
-        code_text, found, rate_text = text.partition(separator)
-        try:
-            if not found:
-                raise ValueError
-            code, rate = int(code_text), float(rate_text)
-        except ValueError:
-            raise typer.BadParameter(
-                f"{text!r} is not CODE:RATE (for example 18:0.2)",
-                param_hint="'--inject'",
-            ) from None
-        if code not in _spec.error_codes():
-            raise typer.BadParameter(
-                f"{code} is not an error code of the spec", param_hint="'--inject'"
-            )
-        if not 0.0 <= rate <= 1.0:
-            raise typer.BadParameter(
-                f"the rate of {code} must be between 0 and 1", param_hint="'--inject'"
-            )
-        rates[code] = rate
-    if sum(rates.values()) > 1.0:
-        raise typer.BadParameter(
-            "the rates add up to more than 1", param_hint="'--inject'"
-        )
-    return rates
+    """``["18:0.2", "216300=0.01"]`` as ``{18: 0.2, 216300: 0.01}``, or a usage
+    error naming the option (the rules are :mod:`facekit._injection`'s)."""
+    try:
+        return _injection.parse_injections(values)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="'--inject'") from None
 
 
 def serve(

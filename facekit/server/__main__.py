@@ -1,24 +1,23 @@
 """``python -m facekit.server``: the local face server without the full CLI.
 
 Takes the options of ``facekit serve`` (host, port, db, api key, secret key)
-and ``--inject CODE=RATE`` for fault injection.
+and ``--inject CODE:RATE`` (or ``CODE=RATE``) for fault injection, with the
+rules of ``facekit serve``.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from facekit import _injection
 from facekit.server._runner import serve
 
 
 def _fault(text: str) -> tuple[int, float]:
-    code, separator, rate = text.partition("=")
-    if not separator:
-        raise argparse.ArgumentTypeError("expected CODE=RATE, for example 18=0.2")
     try:
-        return int(code), float(rate)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not CODE=RATE: {text!r}") from None
+        return _injection.parse_rate(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.api_key is None) != (args.secret_key is None):
         parser.error("give both --api-key and --secret-key, or neither")
+    try:
+        rates = _injection.check_rates(dict(args.inject))
+    except ValueError as error:
+        parser.error(f"argument --inject: {error}")
 
     serve(
         args.host,
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         args.db,
         args.api_key,
         args.secret_key,
-        dict(args.inject) or None,
+        rates or None,
         inject_seed=args.inject_seed,
         workers=args.workers,
         log_level=args.log_level,

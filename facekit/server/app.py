@@ -59,7 +59,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import facekit
-from facekit import _spec
+from facekit import _injection, _spec
 from facekit.server import _forms
 from facekit.server._forms import Form, Operation
 from facekit.server.engine import (
@@ -225,17 +225,7 @@ class _Faults:
     """Injected errors: each face call draws one number against the rates."""
 
     def __init__(self, rates: Mapping[int, float], seed: int | None) -> None:
-        known = _spec.error_codes()
-        for code, rate in rates.items():
-            if code not in known or isinstance(code, bool):
-                raise ValueError(
-                    f"cannot inject {code!r}: not an error code of the spec"
-                )
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"the rate of {code} must be between 0 and 1")
-        if sum(rates.values()) > 1.0:
-            raise ValueError("the injection rates add up to more than 1")
-        self._rates = dict(rates)
+        self._rates = _injection.check_rates(rates)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from facekit.server.__main__ import _fault
+from facekit.server.__main__ import main as server_main
 from facekit.server._forms import operations
 from facekit.server._runner import bind_socket, make_key_pair, url_of
 
@@ -84,9 +85,20 @@ def test_without_keys_a_development_pair_is_printed_and_works(tmp_path: Path) ->
 
 def test_fault_options_parse() -> None:
     assert _fault("18=0.25") == (18, 0.25)
-    for text in ("18", "x=1", "18=y"):
+    assert _fault("18:0.25") == (18, 0.25)
+    for text in ("18", "x=1", "18=y", "999999:0.1", "18:1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             _fault(text)
+
+
+def test_fault_rates_adding_up_past_one_stop_the_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        server_main(["--inject", "18:0.6", "--inject", "4:0.6"])
+
+    assert stopped.value.code == 2
+    assert "more than 1" in capsys.readouterr().err
 
 
 def test_key_pairs_are_random() -> None:

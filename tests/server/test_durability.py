@@ -20,26 +20,22 @@ from __future__ import annotations
 
 import base64
 import os
-import queue
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
+from _children import SERVING, Child, server_command, serving_child
 
 from facekit.server._forms import operations
 
 API_KEY = "durability_key"
 SECRET_KEY = "durability_secret"
-READY_PREFIX = "facekit: serving on "
 START_DEADLINE = 120.0
 CLIENTS = 3
 USERS_PER_CLIENT = 40
@@ -72,59 +68,16 @@ def _enrolments(photos: dict[str, bytes]) -> list[list[Enrolment]]:
     return plans
 
 
-@contextmanager
-def server_process(db: Path, log: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``python -m facekit.server`` on a free port; yields it and its URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "facekit.server",
-        "--port",
-        "0",
-        "--db",
-        str(db),
+def _server(db: Path) -> AbstractContextManager[Child]:
+    options = (
         "--api-key",
         API_KEY,
         "--secret-key",
         SECRET_KEY,
         "--log-level",
         "warning",
-    ]
-    with log.open("a") as stderr:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, bufsize=1
-        )
-    lines: queue.Queue[str | None] = queue.Queue()
-    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
-    reader.start()
-    try:
-        yield process, _wait_for_url(lines, log)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
-        reader.join(30)
-        assert process.stdout is not None
-        process.stdout.close()
-
-
-def _pump(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
-    assert stream is not None
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
-def _wait_for_url(lines: queue.Queue[str | None], log: Path) -> str:
-    while True:
-        try:
-            line = lines.get(timeout=START_DEADLINE)
-        except queue.Empty:
-            pytest.fail(f"the server did not start in time:\n{log.read_text()}")
-        if line is None:
-            pytest.fail(f"the server exited before serving:\n{log.read_text()}")
-        if line.startswith(READY_PREFIX):
-            return line.removeprefix(READY_PREFIX).strip()
+    )
+    return serving_child(server_command(db, *options), ready=SERVING)
 
 
 def _client(base_url: str) -> httpx.Client:
@@ -201,23 +154,22 @@ def test_a_killed_server_keeps_every_acknowledged_user_whole(
     tmp_path: Path, photos: dict[str, bytes]
 ) -> None:
     db = tmp_path / "library.db"
-    log = tmp_path / "server.log"
     plans = _enrolments(photos)
     sent = {enrolment.uid: enrolment for plan in plans for enrolment in plan}
 
-    with server_process(db, log) as (process, base_url):
-        enroller = Enroller(base_url, plans)
+    with _server(db) as server:
+        enroller = Enroller(server.url, plans)
         enroller.start()
-        assert enroller.enough.wait(START_DEADLINE), log.read_text()
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(30)
+        assert enroller.enough.wait(START_DEADLINE), server.text()
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(30)
         enroller.join()
 
     acknowledged = list(enroller.acknowledged)
     assert enroller.errors == []
     assert KILL_AFTER_ACKNOWLEDGED <= len(acknowledged) < len(sent)
 
-    with server_process(db, log) as (process, base_url), _client(base_url) as client:
+    with _server(db) as server, _client(server.url) as client:
         for enrolment in acknowledged:
             user = _call(client, "getUser", {"uid": enrolment.uid})
             assert user["result"]["groups"] == sorted(enrolment.groups)
@@ -229,8 +181,8 @@ def test_a_killed_server_keeps_every_acknowledged_user_whole(
             assert scores["result_num"] == len(enrolment.images)
             assert scores["result"][0] > 99
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) in (0, -signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) in (0, -signal.SIGTERM)
 
     # A clean close checkpoints the write-ahead log into the file and removes it.
     assert not db.with_name(db.name + "-wal").exists()

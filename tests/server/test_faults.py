@@ -26,22 +26,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import queue
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]
 import numpy as np
 import pytest
+from _children import serving_child
 from _faultkit import (
     AsyncCountingTransport,
     CountingTransport,
@@ -63,7 +62,6 @@ from facekit.server.testing import (
 )
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
-PROJECT_ROOT = TESTS_DIR.parent
 DEADLINE = 60.0
 UIDS = [f"u{i}" for i in range(8)]
 SPEC_CODES = frozenset(_spec.error_codes())
@@ -427,47 +425,6 @@ KILLERS = 8
 KILL_AFTER = 240
 
 
-@contextmanager
-def child_server(
-    db: Path, api_key: str, secret_key: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), api_key, secret_key, str(TESTS_DIR)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump(stream: IO[str] | None) -> None:
-        assert stream is not None
-        for line in stream:
-            lines.put(line)
-        lines.put(None)
-
-    reader = threading.Thread(target=pump, args=(process.stdout,), daemon=True)
-    reader.start()
-    try:
-        seen: list[str] = []
-        while True:
-            line = lines.get(timeout=DEADLINE)
-            if line is None:
-                pytest.fail("the server exited:\n" + "".join(seen))
-            seen.append(line)
-            if line.startswith("serving "):
-                break
-        yield process, line.split()[1]
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(DEADLINE)
-        reader.join(DEADLINE)
-        assert process.stdout is not None
-        process.stdout.close()
-
-
 class Flipper:
     """A thread that flips memberships of the shared users in its own group.
 
@@ -535,9 +492,10 @@ def test_sigkill_among_many_small_commits_keeps_every_acknowledged_change(
             if count >= KILL_AFTER or any(f.problems for f in flippers):
                 enough.set()
 
-    with child_server(db, api_key, secret_key) as (process, base_url):
+    child = [sys.executable, "-c", CHILD, str(db), api_key, secret_key, str(TESTS_DIR)]
+    with serving_child(child, ready="serving ") as server:
         clients = [
-            facekit.FaceClient(api_key, secret_key, base_url=base_url, plugins=[])
+            facekit.FaceClient(api_key, secret_key, base_url=server.url, plugins=[])
             for _ in range(KILLERS)
         ]
         try:
@@ -548,7 +506,7 @@ def test_sigkill_among_many_small_commits_keeps_every_acknowledged_change(
             for thread in threads:
                 thread.start()
             assert enough.wait(DEADLINE)
-            os.kill(process.pid, signal.SIGKILL)
+            os.kill(server.process.pid, signal.SIGKILL)
             for thread in threads:
                 thread.join(DEADLINE)
             assert not any(thread.is_alive() for thread in threads)

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import queue
-import signal
+import re
 import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
+from _children import SERVING, server_command, serving_child
 
 from facekit.server.__main__ import _fault
 from facekit.server.__main__ import main as server_main
@@ -24,61 +20,34 @@ from facekit.server._runner import bind_socket, make_key_pair, url_of
 START_DEADLINE = 120.0
 
 
-def _lines(stream: IO[str] | None, sink: queue.Queue[str | None]) -> None:
-    assert stream is not None
-    for line in stream:
-        sink.put(line)
-    sink.put(None)
-
-
-def _next_line(lines: queue.Queue[str | None]) -> str:
-    line = lines.get(timeout=START_DEADLINE)
-    assert line is not None, "the server exited"
-    return line.strip()
+def _printed(text: str, label: str) -> str:
+    found = re.search(rf"^ *{label}: *(\S+)$", text, re.MULTILINE)
+    assert found is not None, f"no {label} in:\n{text}"
+    return found.group(1)
 
 
 def test_without_keys_a_development_pair_is_printed_and_works(tmp_path: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "facekit.server",
-        "--port",
-        "0",
-        "--db",
-        str(tmp_path / "dev.db"),
-        "--inject",
-        "18=1.0",
-        "--log-level",
-        "warning",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    ) as process:
-        lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=_lines, args=(process.stdout, lines))
-        reader.start()
-        try:
-            assert "development pair" in _next_line(lines)
-            api_key = _next_line(lines).split(":", 1)[1].strip()
-            secret_key = _next_line(lines).split(":", 1)[1].strip()
-            base_url = _next_line(lines).removeprefix("facekit: serving on ")
+    command = server_command(
+        tmp_path / "dev.db", "--inject", "18=1.0", "--log-level", "warning"
+    )
+    with serving_child(command, ready=SERVING) as server:
+        printed = server.text()
+        assert "development pair" in printed
+        api_key = _printed(printed, "API key")
+        secret_key = _printed(printed, "Secret key")
 
-            token = httpx.get(
-                base_url + operations()["getAccessToken"].path,
-                params={
-                    "grant_type": "client_credentials",
-                    "client_id": api_key,
-                    "client_secret": secret_key,
-                },
-            ).json()
-            injected = httpx.post(
-                base_url + operations()["getGroupList"].path,
-                params={"access_token": token["access_token"]},
-            ).json()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-            reader.join(60)
+        token = httpx.get(
+            server.url + operations()["getAccessToken"].path,
+            params={
+                "grant_type": "client_credentials",
+                "client_id": api_key,
+                "client_secret": secret_key,
+            },
+        ).json()
+        injected = httpx.post(
+            server.url + operations()["getGroupList"].path,
+            params={"access_token": token["access_token"]},
+        ).json()
 
     assert injected["error_code"] == 18
 

@@ -19,22 +19,19 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
-import queue
 import select
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
+from _children import SERVING, server_command, serving_child
 from _faultkit import StubEngine, gated_server, png_bomb
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.logging import AccessFormatter
@@ -52,7 +49,6 @@ from facekit.server.testing import (
     token_params,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PATHS = {operation_id: op.path for operation_id, op in operations().items()}
 TOKEN_PATH = PATHS["getAccessToken"]
 MAX_BODY = _spec.max_body_bytes()
@@ -64,75 +60,15 @@ PROMPTLY = 5.0
 # -- logs ------------------------------------------------------------------------------
 
 
-@contextmanager
-def served_process(
-    db: Path, api_key: str, secret_key: str
-) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """``python -m facekit.server`` at DEBUG; yields it, its URL and its output."""
-    command = [
-        sys.executable,
-        "-m",
-        "facekit.server",
-        "--port",
-        "0",
-        "--db",
-        str(db),
-        "--api-key",
-        api_key,
-        "--secret-key",
-        secret_key,
-        "--log-level",
-        "debug",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    output: list[str] = []
-
-    def pump(stream: IO[str] | None) -> None:
-        assert stream is not None
-        for line in stream:
-            output.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    reader = threading.Thread(target=pump, args=(process.stdout,), daemon=True)
-    reader.start()
-    try:
-        while True:
-            line = lines.get(timeout=DEADLINE)
-            if line is None:
-                pytest.fail("the server exited:\n" + "".join(output))
-            if line.startswith("facekit: serving on "):
-                break
-        yield process, line.split()[-1], output
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(DEADLINE)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(DEADLINE)
-            reader.join(DEADLINE)
-            assert process.stdout is not None
-            process.stdout.close()
-
-
 def test_the_served_access_log_names_requests_but_no_credentials(
     tmp_path: Path,
 ) -> None:
     api_key, secret_key = make_key_pair()
     wrong_secret = "wrong_" + secret_key
-    with served_process(tmp_path / "f.db", api_key, secret_key) as (
-        process,
-        url,
-        output,
-    ):
-        with httpx.Client(base_url=url) as http:
+    options = ("--api-key", api_key, "--secret-key", secret_key, "--log-level", "debug")
+    command = server_command(tmp_path / "f.db", *options)
+    with serving_child(command, ready=SERVING) as server:
+        with httpx.Client(base_url=server.url) as http:
             params = {"grant_type": "client_credentials", "client_id": api_key}
             token = http.get(TOKEN_PATH, params={**params, "client_secret": secret_key})
             access_token = token.json()["access_token"]
@@ -142,10 +78,10 @@ def test_the_served_access_log_names_requests_but_no_credentials(
             listed = http.post(
                 PATHS["getGroupList"], params={"access_token": access_token}
             )
-        process.send_signal(signal.SIGTERM)
-        process.wait(DEADLINE)
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(DEADLINE)
 
-    log = "".join(output)
+    log = server.text()
     assert refused.status_code == 401
     assert listed.json()["result"] == []
     assert (
